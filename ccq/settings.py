@@ -1,0 +1,65 @@
+"""Where things live. One setting decides where the working data goes: CCQ_HOME.
+
+Layout of CCQ_HOME:
+    landing/<table>/<table>_<YYYY-MM-DD>.csv   extracts as the source systems drop them
+    warehouse/ccq.duckdb                      the writer's database (pipeline only)
+    publish/                                  read-only snapshots for the app + CURRENT pointer
+    reports/                                  validation reports (HTML/JSON) per run
+    dagster/                                  DAGSTER_HOME: run history, logs
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+SEEDS_DIR = PROJECT_ROOT / "seeds"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+APP_DIR = PROJECT_ROOT / "app"
+DEFAULT_HOME = PROJECT_ROOT / ".ccq"
+
+
+@dataclass(frozen=True)
+class Paths:
+    home: Path
+
+    @property
+    def landing(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.home / "warehouse" / "ccq.duckdb"
+
+    @property
+    def publish_dir(self) -> Path:
+        return self.home / "publish"
+
+    @property
+    def reports(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return self.home / "dbt_target"
+
+    def ensure(self) -> "Paths":
+        for p in (self.landing, self.warehouse.parent, self.publish_dir, self.reports, self.dagster_home):
+            p.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def ccq_home(override: str | os.PathLike | None = None) -> Path:
+    """--home beats CCQ_HOME beats the project's git-ignored .ccq folder."""
+    value = override or os.environ.get("CCQ_HOME") or DEFAULT_HOME
+    return Path(value).expanduser().resolve()
+
+
+def paths(override: str | os.PathLike | None = None) -> Paths:
+    return Paths(ccq_home(override))
