@@ -1,0 +1,51 @@
+"""Entry point: `streamlit run app/streamlit_app.py`.
+
+Runs on every rerun of every page: language, navigation, the snapshot to read and the sidebar
+filters; then the selected page. Pages live in app/views/, not app/pages/: with a pages/ folder
+next to the entry script Streamlit's legacy multipage mode can run a page directly (on a fresh
+server for a deep link, and in AppTest on every run), skipping this file and its filters.
+"""
+import sys
+from pathlib import Path
+
+# `streamlit run` only puts app/ on sys.path; the app imports itself as `app` and needs `ccq`.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import streamlit as st  # noqa: E402
+
+from app import data, filters  # noqa: E402
+from app.i18n import t  # noqa: E402
+
+st.set_page_config(page_title="CCQ", page_icon=":material/support_agent:", layout="wide")
+
+filters_box = st.sidebar.container()
+language_box = st.sidebar.container()
+lang = filters.language(language_box)
+
+# url_path is fixed so a link (and the current page) survives a language switch.
+page = st.navigation(
+    [
+        st.Page(
+            "views/scorecard.py",
+            title=t("scorecard", lang),
+            icon=":material/scoreboard:",
+            url_path="scorecard",
+            default=True,
+        ),
+    ]
+)
+
+snap = data.snapshot()
+if snap is None:
+    st.title(t("app_title", lang))
+    st.subheader(t("no_snapshot_title", lang))
+    st.info(t("no_snapshot_body", lang, where=data.publish_dir()), icon=":material/info:")
+    st.stop()
+
+try:
+    filters.sidebar(filters_box, snap, lang)
+    page.run()
+except data.SnapshotError as exc:
+    st.error(t("snapshot_error", lang, error=exc), icon=":material/error:")

@@ -1,0 +1,349 @@
+"""Load contract-format CSV extracts into raw.<table>, file by file.
+
+Every file reconciles: rows_read = rows_loaded + rows_quarantined, where a row is a
+non-blank physical line after the header. Parsing and type checks run inside DuckDB (no
+Python object per row); Python only indexes line boundaries with numpy so that every
+quarantined row keeps its line number and raw text, including lines DuckDB's reader
+would otherwise swallow (an unterminated quote at the end of a truncated file).
+
+Loading is idempotent per file: the file id is `<table>/<file name>`; the same bytes
+again change nothing, different bytes under the same name (a corrected re-delivery)
+replace the earlier load, rows and quarantine alike.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+import duckdb
+import numpy as np
+
+from ccq.contract import RAW_SCHEMA, Column, Table, table as contract_table, tables
+from ccq.ingest.audit import ensure_audit, ensure_raw
+
+FILE_NAME = re.compile(r"^(?P<table>[a-z_]+?)_(?P<day>\d{4}-\d{2}-\d{2})\.csv$")
+MAX_LINE_BYTES = 2_000_000
+RAW_TEXT_LIMIT = 4_000
+
+
+class LoadError(Exception):
+    """A file that cannot be loaded at all (unreadable, unknown table). Rows are never the reason."""
+
+
+@dataclass(frozen=True)
+class FileLoad:
+    file_id: str
+    table_name: str
+    file_date: date | None
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    skipped: bool  # same bytes already loaded
+    seconds: float
+    problems: tuple[str, ...] = ()  # first few quarantine messages, human-readable
+
+    @property
+    def reconciles(self) -> bool:
+        return self.rows_read == self.rows_loaded + self.rows_quarantined
+
+
+def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("SET TimeZone = 'UTC'")
+    ensure_raw(con)
+    ensure_audit(con)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _line_index(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end byte offsets (end exclusive, without CR/LF) of every physical line."""
+    if data.size == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    nl = np.flatnonzero(data == 10)
+    starts = np.concatenate(([0], nl + 1))
+    ends = np.concatenate((nl, [data.size]))
+    if starts[-1] == data.size:  # file ends with a newline: no last line after it
+        starts, ends = starts[:-1], ends[:-1]
+    has_cr = (ends > starts) & (data[np.maximum(ends - 1, 0)] == 13)
+    return starts, ends - has_cr
+
+
+def _text(data: np.ndarray, start: int, end: int, encoding: str = "utf-8") -> str:
+    raw = bytes(data[start : min(end, start + RAW_TEXT_LIMIT)])
+    return raw.decode(encoding, errors="backslashreplace")
+
+
+def _cast_expr(col: Column) -> str:
+    q = f'"{col.name}"'
+    v = f"nullif(trim({q}), '')"
+    t = col.data_type
+    if t == "VARCHAR":
+        return f"nullif({q}, '')"
+    if t == "TIMESTAMP":
+        # Naive text means UTC (the session time zone is UTC); an explicit offset is honoured.
+        return f"try_cast(try_cast({v} AS TIMESTAMPTZ) AS TIMESTAMP)"
+    return f"try_cast({v} AS {t})"
+
+
+def _rule_checks(col: Column) -> list[tuple[str, str, str]]:
+    """(rule, SQL condition that is TRUE when broken, message SQL) for one column."""
+    q = f'"{col.name}"'
+    v = f"nullif(trim({q}), '')"
+    cast = _cast_expr(col)
+    shown = f"left({q}, 60)"
+    out: list[tuple[str, str, str]] = []
+    if col.required:
+        out.append(("required", f"{v} IS NULL", f"'{col.name} is required but empty'"))
+    if col.data_type != "VARCHAR":
+        out.append(
+            (
+                "type",
+                f"{v} IS NOT NULL AND {cast} IS NULL",
+                f"'{col.name}: cannot read ''' || {shown} || ''' as {col.data_type}'",
+            )
+        )
+    if col.allowed:
+        codes = ", ".join("'" + a.replace("'", "''") + "'" for a in col.allowed)
+        out.append(
+            (
+                "allowed_values",
+                f"{v} IS NOT NULL AND {v} NOT IN ({codes})",
+                f"'{col.name}: unknown code ''' || {shown} || ''' (allowed: {', '.join(col.allowed)})'",
+            )
+        )
+    if col.min is not None:
+        out.append(("range", f"{cast} < {col.min}", f"'{col.name}: ' || {shown} || ' is below the minimum {col.min}'"))
+    if col.max is not None:
+        out.append(("range", f"{cast} > {col.max}", f"'{col.name}: ' || {shown} || ' is above the maximum {col.max}'"))
+    return out
+
+
+def _transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
+    # DuckDB reads UTF-8 natively; other encodings (GB18030 from Chinese systems) are converted
+    # first. Undecodable bytes become U+FFFD and the line is quarantined by the encoding rule.
+    out = workdir / (path.name + ".utf8")
+    with path.open("r", encoding=encoding, errors="replace", newline="") as src, out.open(
+        "w", encoding="utf-8", newline=""
+    ) as dst:
+        for block in iter(lambda: src.read(1 << 20), ""):
+            dst.write(block)
+    return out
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table_name: str | None = None,
+    encoding: str = "utf-8",
+) -> FileLoad:
+    """Load one extract file into raw.<table>. Never raises for bad rows: they go to quarantine."""
+    t0 = time.perf_counter()
+    path = Path(path)
+    m = FILE_NAME.match(path.name)
+    if table_name is None:
+        if not m:
+            raise LoadError(f"{path}: file name must be <table>_<YYYY-MM-DD>.csv")
+        table_name = m.group("table")
+    if table_name not in tables():
+        raise LoadError(f"{path}: unknown raw table {table_name!r}")
+    tbl = contract_table(table_name)
+    file_date = date.fromisoformat(m.group("day")) if m and m.group("table") == table_name else None
+    file_id = f"{table_name}/{path.name}"
+    if not path.is_file():
+        raise LoadError(f"{path}: no such file")
+    digest = _sha256(path)
+    seen = con.execute("SELECT sha256 FROM audit.load_files WHERE file_id = ?", [file_id]).fetchone()
+    if seen and seen[0] == digest:
+        r = con.execute(
+            "SELECT rows_read, rows_loaded, rows_quarantined FROM audit.load_files WHERE file_id = ?", [file_id]
+        ).fetchone()
+        return FileLoad(file_id, table_name, file_date, *r, skipped=True, seconds=time.perf_counter() - t0)
+
+    with tempfile.TemporaryDirectory(prefix="ccq-load-") as tmp:
+        readable = path if encoding.replace("_", "-").lower() in ("utf-8", "utf8", "ascii") else _transcode_to_utf8(
+            path, encoding, Path(tmp)
+        )
+        result = _load_readable(con, tbl, path, readable, file_id, file_date, digest, encoding)
+    return FileLoad(**result, seconds=time.perf_counter() - t0)
+
+
+def _load_readable(con, tbl: Table, path: Path, readable: Path, file_id, file_date, digest, encoding) -> dict:
+    data = np.memmap(readable, dtype=np.uint8, mode="r") if readable.stat().st_size else np.empty(0, np.uint8)
+    starts, ends = _line_index(data)
+    nonblank = np.flatnonzero(ends > starts)  # 0-based physical line indexes
+    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    qrows: list[tuple] = []  # quarantine rows built in Python: only for lines that are not loaded
+
+    def quarantine_line(idx: int, field: str | None, rule: str, message: str) -> None:
+        qrows.append((idx + 1, field, rule, f"{path.name} line {idx + 1}: {message}", _text(data, starts[idx], ends[idx])))
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DELETE FROM {RAW_SCHEMA}.{tbl.name} WHERE _file_id = ?", [file_id])
+        con.execute("DELETE FROM audit.quarantine WHERE file_id = ?", [file_id])
+        con.execute("DELETE FROM audit.load_files WHERE file_id = ?", [file_id])
+
+        rows_loaded = 0
+        if nonblank.size == 0:
+            data_lines = np.empty(0, np.int64)  # empty file: nothing read, nothing lost
+        else:
+            header_idx = int(nonblank[0])
+            data_lines = nonblank[1:]
+            header = _text(data, starts[header_idx], ends[header_idx]).lstrip("\ufeff")
+            got = [h.strip().strip('"').strip().lower() for h in header.split(",")]
+            want = tbl.column_names
+            if got != want:
+                missing = [c for c in want if c not in got]
+                extra = [c for c in got if c not in want]
+                why = (
+                    f"header does not match the {tbl.name} contract"
+                    + (f"; missing: {', '.join(missing)}" if missing else "")
+                    + (f"; unexpected: {', '.join(extra)}" if extra else "")
+                    + ("; same columns in another order" if not missing and not extra else "")
+                )
+                field = (missing or extra or [None])[0]
+                for idx in data_lines:
+                    quarantine_line(int(idx), field, "header", why)
+            elif data_lines.size:
+                rows_loaded = _parse_and_insert(con, tbl, readable, path, file_id, loaded_at, data_lines, quarantine_line)
+
+        if qrows:
+            con.executemany(
+                "INSERT INTO audit.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(file_id, tbl.name, str(path), ln, f, r, msg, raw, loaded_at) for ln, f, r, msg, raw in qrows],
+            )
+        rows_quarantined = con.execute(
+            "SELECT count(DISTINCT line_no) FROM audit.quarantine WHERE file_id = ?", [file_id]
+        ).fetchone()[0]
+        rows_read = int(data_lines.size)
+        con.execute(
+            "INSERT INTO audit.load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            [file_id, tbl.name, file_date, str(path), digest, path.stat().st_size, encoding,
+             rows_read, rows_loaded, rows_quarantined, loaded_at],
+        )
+        if rows_read != rows_loaded + rows_quarantined:
+            raise LoadError(
+                f"{path}: reconciliation failed: read {rows_read} != loaded {rows_loaded} + quarantined {rows_quarantined}"
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    problems = tuple(q[3] for q in qrows[:5])
+    if not qrows and rows_quarantined:
+        problems = tuple(
+            r[0] for r in con.execute(
+                "SELECT message FROM audit.quarantine WHERE file_id = ? ORDER BY line_no LIMIT 5", [file_id]
+            ).fetchall()
+        )
+    return dict(
+        file_id=file_id, table_name=tbl.name, file_date=file_date, rows_read=rows_read,
+        rows_loaded=rows_loaded, rows_quarantined=rows_quarantined, skipped=False, problems=problems,
+    )
+
+
+def _parse_and_insert(con, tbl: Table, readable: Path, path: Path, file_id, loaded_at, data_lines, quarantine_line) -> int:
+    cols = tbl.column_names
+    col_spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cols) + "}"
+    con.execute("DROP TABLE IF EXISTS _ccq_rejects")
+    con.execute("DROP TABLE IF EXISTS _ccq_reject_scans")
+    con.execute("DROP TABLE IF EXISTS _ccq_stage")
+    con.execute(
+        f"""CREATE TEMP TABLE _ccq_stage AS
+        SELECT row_number() OVER () AS _record_no, *
+        FROM read_csv(?, header = true, columns = {col_spec}, auto_detect = false, delim = ',',
+                      quote = '"', escape = '"', parallel = false, strict_mode = true,
+                      max_line_size = {MAX_LINE_BYTES}, store_rejects = true,
+                      rejects_table = '_ccq_rejects', rejects_scan = '_ccq_reject_scans')""",
+        [str(readable)],
+    )
+    rejects = con.execute(
+        "SELECT line, any_value(column_name), string_agg(DISTINCT error_type::VARCHAR, ', '), "
+        "string_agg(DISTINCT error_message, ' | ') FROM _ccq_rejects GROUP BY line ORDER BY line"
+    ).fetchall()
+    rejected_idx = np.array([int(r[0]) - 1 for r in rejects], dtype=np.int64)
+    for (line, field, kind, msg) in rejects:
+        quarantine_line(int(line) - 1, field, "parse", f"{kind.lower()}: {msg.splitlines()[0]}")
+
+    # Accepted records map, in order, onto the data lines DuckDB did not reject.
+    candidates = np.setdiff1d(data_lines, rejected_idx, assume_unique=True)
+    accepted = con.execute("SELECT count(*) FROM _ccq_stage").fetchone()[0]
+    if accepted > candidates.size:
+        # Quoted fields spanning lines: line numbers are no longer one per record.
+        candidates = np.concatenate((candidates, np.full(accepted - candidates.size, -1)))
+    for idx in candidates[accepted:]:
+        quarantine_line(int(idx), None, "parse", "line could not be parsed (unterminated quote or truncated record)")
+    line_map = candidates[:accepted] + 1
+    con.execute("CREATE OR REPLACE TEMP TABLE _ccq_lines AS SELECT unnest(?::BIGINT[]) AS line_no, unnest(range(1, ?::BIGINT + 1)) AS _record_no",
+                [line_map.tolist(), int(accepted)])
+
+    checks = [(c.name, rule, cond, msg) for c in tbl.columns for rule, cond, msg in _rule_checks(c)]
+    broken = " UNION ALL ".join(
+        f"SELECT _record_no, '{name}' AS field, '{rule}' AS rule, {msg} AS message FROM _ccq_stage WHERE {cond}"
+        for name, rule, cond, msg in checks
+    ) or "SELECT NULL::BIGINT AS _record_no, NULL AS field, NULL AS rule, NULL AS message WHERE false"
+    raw_text = " || ',' || ".join(f"coalesce(s.\"{c}\", '')" for c in cols)
+    con.execute(
+        f"""INSERT INTO audit.quarantine
+        SELECT ?, ?, ?, l.line_no, b.field, b.rule,
+               ? || ' line ' || l.line_no || ': ' || b.message, left({raw_text}, {RAW_TEXT_LIMIT}), ?
+        FROM ({broken}) b JOIN _ccq_stage s USING (_record_no) JOIN _ccq_lines l USING (_record_no)""",
+        [file_id, tbl.name, str(path), path.name, loaded_at],
+    )
+    casts = ", ".join(f"{_cast_expr(c)} AS \"{c.name}\"" for c in tbl.columns)
+    good = f"SELECT _record_no FROM _ccq_stage EXCEPT SELECT _record_no FROM ({broken})"
+    n = con.execute(
+        f"""INSERT INTO {RAW_SCHEMA}.{tbl.name}
+        SELECT {casts}, ? AS _file_id, ? AS _source_file, l.line_no AS _line_no, ? AS _loaded_at
+        FROM _ccq_stage s JOIN _ccq_lines l USING (_record_no)
+        WHERE s._record_no IN ({good})
+        ORDER BY l.line_no""",
+        [file_id, str(path), loaded_at],
+    ).fetchone()[0]
+    con.execute("DROP TABLE IF EXISTS _ccq_stage")
+    con.execute("DROP TABLE IF EXISTS _ccq_lines")
+    return int(n)
+
+
+def landing_files(landing: Path, tables_wanted: Iterable[str] | None = None) -> list[Path]:
+    names = set(tables_wanted) if tables_wanted else set(tables())
+    out = []
+    for name in sorted(names):
+        folder = landing / name
+        if folder.is_dir():
+            out += sorted(p for p in folder.glob(f"{name}_*.csv") if FILE_NAME.match(p.name))
+    return out
+
+
+def load_landing(
+    con: duckdb.DuckDBPyConnection,
+    landing: Path,
+    tables_wanted: Iterable[str] | None = None,
+    days: Iterable[date] | None = None,
+    progress: Callable[[int, int, FileLoad], None] | None = None,
+) -> list[FileLoad]:
+    ensure_warehouse(con)
+    wanted_days = {d.isoformat() for d in days} if days is not None else None
+    files = [
+        p for p in landing_files(landing, tables_wanted)
+        if wanted_days is None or FILE_NAME.match(p.name).group("day") in wanted_days
+    ]
+    results = []
+    for i, p in enumerate(files, 1):
+        r = load_file(con, p)
+        results.append(r)
+        if progress:
+            progress(i, len(files), r)
+    return results

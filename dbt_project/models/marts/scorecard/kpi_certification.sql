@@ -1,0 +1,105 @@
+-- Per KPI, period and scope: certified or not, and why. A value is certified when every
+-- expected extract of every raw table in its lineage arrived, reconciled and loaded without
+-- quarantined rows for the UTC days the (local) period covers, and every check on that
+-- lineage passed (per day for partitioned checks, whole-table for the others).
+{{ config(tags=['certification']) }}
+
+with kpi_rows as (
+
+    select distinct kpi, grain, period_start, period_start_utc, scope_type, scope_id
+    from {{ ref('int_kpi_parts__queues') }}
+
+),
+
+queue_zones as (
+
+    select queues.queue_id, sites.time_zone
+    from {{ ref('queues') }} as queues
+    join {{ ref('sites') }} as sites on queues.site_id = sites.site_id
+
+),
+
+-- The 'all' scope spans the time zones of every queue.
+row_zones as (
+
+    select distinct kpi_rows.*, queue_zones.time_zone
+    from kpi_rows
+    join queue_zones
+        on kpi_rows.scope_type = 'all'
+        or (kpi_rows.scope_type = 'queue' and kpi_rows.scope_id = queue_zones.queue_id)
+
+),
+
+utc_ranges as (
+
+    select
+        row_zones.*,
+        case when grain = 'interval' then period_start_utc
+             else {{ ccq.local_to_utc('period_start', 'time_zone') }} end as utc_from,
+        case grain
+            when 'interval' then {{ dbt.dateadd('minute', var('interval_minutes'), 'period_start_utc') }}
+            when 'day' then {{ ccq.local_to_utc(dbt.dateadd('day', 1, 'period_start'), 'time_zone') }}
+            when 'week' then {{ ccq.local_to_utc(dbt.dateadd('day', 7, 'period_start'), 'time_zone') }}
+            when 'month' then {{ ccq.local_to_utc(dbt.dateadd('month', 1, 'period_start'), 'time_zone') }}
+        end as utc_to
+    from row_zones
+
+),
+
+problems as (
+
+    select
+        utc_ranges.kpi, utc_ranges.grain, utc_ranges.period_start, utc_ranges.period_start_utc,
+        utc_ranges.scope_type, utc_ranges.scope_id,
+        problems.problem
+    from utc_ranges
+    join {{ ref('kpi_lineage') }} as lineage on utc_ranges.kpi = lineage.kpi
+    join {{ ref('int_certification__problems') }} as problems
+        on problems.table_name = lineage.table_name
+        and (
+            problems.day is null
+            or (problems.day >= cast(utc_ranges.utc_from as date)
+                and problems.day <= cast({{ dbt.dateadd('second', -1, 'utc_ranges.utc_to') }} as date))
+        )
+
+),
+
+reasons as (
+
+    select
+        kpi, grain, period_start, period_start_utc, scope_type, scope_id,
+        count(distinct problem) as problem_count,
+        {{ dbt.listagg('distinct problem', "'; '", 'order by problem') }} as certification_reason
+    from problems
+    group by kpi, grain, period_start, period_start_utc, scope_type, scope_id
+
+),
+
+as_of as (
+
+    select max(loaded_at) as as_of, max(file_date) as data_through
+    from {{ ref('stg_audit__load_files') }}
+
+)
+
+select
+    kpi_rows.kpi,
+    kpi_rows.grain,
+    kpi_rows.period_start,
+    kpi_rows.period_start_utc,
+    kpi_rows.scope_type,
+    kpi_rows.scope_id,
+    case when reasons.problem_count is null then true else false end as certified,
+    coalesce(reasons.problem_count, 0) as problem_count,
+    reasons.certification_reason,
+    as_of.as_of,
+    as_of.data_through
+from kpi_rows
+cross join as_of
+left join reasons
+    on kpi_rows.kpi = reasons.kpi
+    and kpi_rows.grain = reasons.grain
+    and kpi_rows.period_start = reasons.period_start
+    and kpi_rows.scope_type = reasons.scope_type
+    and kpi_rows.scope_id = reasons.scope_id
+    and coalesce(kpi_rows.period_start_utc, kpi_rows.period_start) = coalesce(reasons.period_start_utc, reasons.period_start)

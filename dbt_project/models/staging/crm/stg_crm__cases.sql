@@ -1,0 +1,27 @@
+with
+
+source as (
+
+    {{ deduplicate(source('crm', 'crm_cases'), key=['case_id'], latest_by='updated_at') }}
+
+),
+
+renamed as (
+
+    select
+        case_id,
+        {{ hash_pii('customer_id') }} as customer_id_hash,
+        opened_at,
+        category,
+        upper(trim(status)) as status,
+        resolved_at,
+        updated_at,
+
+        _file_id,
+        _loaded_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,30 @@
+with
+
+source as (
+
+    {{ deduplicate(source('ivr', 'ivr_sessions'), key=['session_id']) }}
+
+),
+
+renamed as (
+
+    select
+        session_id,
+        contact_id,
+        {{ hash_pii('caller_number') }} as caller_number_hash,
+        {{ hash_pii('customer_id') }} as customer_id_hash,
+        entered_at,
+        exited_at,
+        nullif(trim(menu_path), '') as menu_path,
+        upper(trim(outcome)) as outcome,
+
+        {{ dbt.datediff('entered_at', 'exited_at', 'second') }} as duration_seconds,
+
+        _file_id,
+        _loaded_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,37 @@
+with
+
+source as (
+
+    {{ deduplicate(source('pbx', 'pbx_call_legs'), key=['leg_id']) }}
+
+),
+
+renamed as (
+
+    select
+        leg_id,
+        call_id,
+        lower(trim(direction)) as direction,
+        {{ hash_pii('caller_number') }} as caller_number_hash,
+        {{ hash_pii('dialled_number') }} as dialled_number_hash,
+        nullif(trim(trunk_id), '') as trunk_id,
+        site_id,
+        nullif(trim(agent_id), '') as agent_id,
+        started_at,
+        answered_at,
+        ended_at,
+        upper(trim(disposition)) as disposition,
+
+        {{ dbt.datediff('started_at', 'ended_at', 'second') }} as duration_seconds,
+        {{ dbt.datediff('answered_at', 'ended_at', 'second') }} as answered_seconds,
+        upper(trim(disposition)) = 'ANSWERED' as is_answered,
+        upper(trim(disposition)) in ('BUSY', 'CONGESTION', 'FAILED') as is_blocked,
+
+        _file_id,
+        _loaded_at
+
+    from source
+
+)
+
+select * from renamed

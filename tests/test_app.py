@@ -1,0 +1,318 @@
+"""The Streamlit app, driven through AppTest against a tiny published snapshot."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ccq.publish import current_snapshot, publish
+from ccq.settings import Paths
+
+APP = Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py"
+TIMEOUT = 30
+
+REASON = "acd_queue_events extract missing for 2026-03-04; suite raw_acd_queue_events failed"
+
+DEFINITIONS = [
+    # kpi, label, label_zh, unit, description, formula, booked_by
+    ("offered", "Offered", "呼入量", "contacts", "Contacts that entered an agent queue.", "count of queue legs", "queue entry time"),
+    ("service_level", "Service level", "服务水平", "ratio", "Share answered within T.", "answered within T / (answered + abandoned - short abandoned)", "queue entry time"),
+    ("asa", "Average speed of answer", "平均应答速度", "seconds", "Mean queue wait of answered contacts.", "sum of queue wait / answered", "queue entry time"),
+    # Defined but never published: the scorecard must say "No data", not drop it.
+    ("aht", "Average handle time", "平均处理时长", "seconds", "Mean handle time.", "(talk + hold + ACW) / handled", "queue entry time"),
+]
+
+QUEUES = [
+    ("Q_GENERAL", "General enquiries", "综合咨询", "general", "inbound", "voice", 3, "LON"),
+    ("Q_BILLING", "Billing", "账单", "billing", "inbound", "voice", 3, "LON"),
+]
+
+_TARGETS = {  # kpi -> unit, target, warning, direction, owner_role, first_action
+    "offered": ("contacts", None, None, "higher_is_better", "Planning analyst", "Compare with the forecast"),
+    "service_level": ("ratio", 0.8, 0.75, "higher_is_better", "Operations manager", "Check staffing vs. forecast for the interval"),
+    "asa": ("seconds", 20.0, 30.0, "lower_is_better", "Team leader", "Review agent availability"),
+}
+
+AS_OF = datetime(2026, 3, 5, 6, 0)
+
+
+def _value(kpi, grain, day, scope_type, scope_id, value, status, certified=True, reason=None):
+    unit, target, warning, direction, owner, action = _TARGETS[kpi]
+    return (
+        kpi, grain, datetime.fromisoformat(day), scope_type, scope_id, value * 100, 100.0, value, unit,
+        target, warning, direction, status, owner, action, certified, reason, AS_OF,
+    )
+
+
+VALUES = [
+    _value("offered", "day", "2026-03-03", "all", "*", 1100, None),
+    _value("service_level", "day", "2026-03-03", "all", "*", 0.7, "missed"),
+    _value("asa", "day", "2026-03-03", "all", "*", 25.0, "at_risk"),
+    _value("offered", "day", "2026-03-04", "all", "*", 1234, None),
+    _value("service_level", "day", "2026-03-04", "all", "*", 0.8125, "met"),
+    _value("asa", "day", "2026-03-04", "all", "*", 42.4, "missed", certified=False, reason=REASON),
+    _value("offered", "day", "2026-03-04", "queue", "Q_BILLING", 321, None),
+    _value("service_level", "day", "2026-03-04", "queue", "Q_BILLING", 0.7777, "at_risk"),
+    _value("asa", "day", "2026-03-04", "queue", "Q_BILLING", 12.5, "met"),
+    _value("service_level", "week", "2026-03-02", "all", "*", 0.76, "at_risk"),
+    _value("service_level", "month", "2026-03-01", "all", "*", 0.7654, "at_risk"),
+]
+
+
+def _write_warehouse(path: Path, values=VALUES) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+        con.execute("CREATE SCHEMA IF NOT EXISTS reference")
+        con.execute(
+            "CREATE OR REPLACE TABLE reference.kpi_definitions (kpi VARCHAR, label VARCHAR, label_zh VARCHAR, "
+            "unit VARCHAR, description VARCHAR, formula VARCHAR, booked_by VARCHAR)"
+        )
+        con.executemany("INSERT INTO reference.kpi_definitions VALUES (?, ?, ?, ?, ?, ?, ?)", DEFINITIONS)
+        con.execute(
+            "CREATE OR REPLACE TABLE reference.queues (queue_id VARCHAR, queue_name VARCHAR, queue_name_zh VARCHAR, "
+            "call_type VARCHAR, direction VARCHAR, channel VARCHAR, priority INTEGER, site_id VARCHAR)"
+        )
+        con.executemany("INSERT INTO reference.queues VALUES (?, ?, ?, ?, ?, ?, ?, ?)", QUEUES)
+        con.execute(
+            "CREATE OR REPLACE TABLE marts.kpi_values (kpi VARCHAR, grain VARCHAR, period_start TIMESTAMP, "
+            "scope_type VARCHAR, scope_id VARCHAR, numerator DOUBLE, denominator DOUBLE, value DOUBLE, unit VARCHAR, "
+            "target DOUBLE, warning DOUBLE, direction VARCHAR, status VARCHAR, owner_role VARCHAR, "
+            "first_action VARCHAR, certified BOOLEAN, certification_reason VARCHAR, as_of TIMESTAMP)"
+        )
+        con.executemany(
+            "INSERT INTO marts.kpi_values VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values
+        )
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Paths:
+    paths = Paths(home=tmp_path).ensure()
+    _write_warehouse(paths.warehouse)
+    publish(paths)
+    monkeypatch.setenv("CCQ_HOME", str(tmp_path))
+    return paths
+
+
+def _run(query_params: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params.update(query_params or {})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _plain(markdown: str) -> str:
+    """What the reader sees: Markdown backslash escapes removed."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def _tiles(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _table(at: AppTest):
+    assert len(at.dataframe) == 1
+    return at.dataframe[0].value
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [w.value for w in at.warning] + [c.value for c in at.caption]
+    return "\n".join(_plain(p) for p in parts)
+
+
+def test_scorecard_shows_published_values(home):
+    at = _run()
+
+    # latest day, all queues, by default
+    assert at.selectbox(key="flt_grain").value == "day"
+    assert at.selectbox(key="flt_period").value == "2026-03-04"
+    assert at.selectbox(key="flt_queue").value == "*"
+
+    tiles = _tiles(at)
+    assert tiles == {
+        "Offered": "1,234",
+        "Service level": "81.3%",
+        "Average speed of answer": "42s",
+        "Average handle time": "No data",
+    }
+    # Tiles come in the order of reference.kpi_definitions.
+    assert [m.label for m in at.metric] == [d[1] for d in DEFINITIONS]
+
+    table = _table(at)
+    by_kpi = table.set_index("kpi")
+    assert by_kpi.loc["service_level", "value"] == 0.8125
+    assert by_kpi.loc["service_level", "display"] == "81.3%"
+    assert by_kpi.loc["offered", "value"] == 1234
+    assert by_kpi.loc["asa", "value"] == 42.4
+    assert not bool(by_kpi.loc["asa", "certified"])
+    assert by_kpi.loc["asa", "certification_reason"] == REASON
+
+    text = _texts(at)
+    assert REASON in text  # the uncertified value is shown, with its reason
+    assert ":green-badge[Met]" in text and ":red-badge[Missed]" in text and ":gray-badge[No target]" in text
+    assert "Target ≥ 80.0% · warning 75.0%" in text
+    assert "Target ≤ 20s · warning 30s" in text
+    assert "Operations manager" in text and "Check staffing vs. forecast for the interval" in text
+    assert [w for w in at.warning if REASON in _plain(w.value)], "uncertified reason must be a visible warning"
+    assert len([m for m in at.markdown if ":material/verified: Certified" in m.value]) == 2
+
+    published = current_snapshot(home)
+    assert published is not None
+    assert any("Data last refreshed" in c.value for c in at.sidebar.caption)
+
+    assert at.download_button[0].proto.label == "Download CSV"
+
+
+def test_filters_change_numbers_and_url(home):
+    at = _run()
+    assert _tiles(at)["Service level"] == "81.3%"
+
+    at.selectbox(key="flt_queue").select("Q_BILLING").run()
+    assert not at.exception
+    tiles = _tiles(at)
+    assert tiles["Service level"] == "77.8%"
+    assert tiles["Average speed of answer"] == "13s"  # 12.5 s rounds half up
+    assert ":orange-badge[At risk]" in _texts(at)
+    assert REASON not in _texts(at)
+    assert at.query_params["queue"] == "Q_BILLING"
+
+    at.selectbox(key="flt_queue").select("*").run()
+    at.selectbox(key="flt_period").select("2026-03-03").run()
+    assert not at.exception
+    assert _tiles(at)["Service level"] == "70.0%"
+    assert _tiles(at)["Offered"] == "1,100"
+    assert at.query_params["period"] == "2026-03-03"
+
+    at.selectbox(key="flt_grain").select("month").run()
+    assert not at.exception
+    assert at.selectbox(key="flt_period").value == "2026-03-01"  # falls back to the latest month
+    assert _tiles(at)["Service level"] == "76.5%"
+    assert at.query_params == {"lang": "en", "grain": "month", "period": "2026-03-01", "queue": "*"}
+
+
+def test_view_can_be_opened_from_a_shared_url(home):
+    at = _run({"grain": "day", "period": "2026-03-03", "queue": "*"})
+    assert _tiles(at)["Service level"] == "70.0%"
+
+    at = _run({"grain": "week", "period": "2026-03-02"})
+    assert _tiles(at)["Service level"] == "76.0%"
+
+    # Unknown values fall back to the defaults instead of failing.
+    at = _run({"grain": "fortnight", "period": "1999-01-01", "queue": "Q_NOPE"})
+    assert at.selectbox(key="flt_period").value == "2026-03-04"
+    assert _tiles(at)["Service level"] == "81.3%"
+
+
+def test_chinese_labels(home):
+    at = _run({"lang": "zh", "queue": "Q_BILLING"})
+    tiles = _tiles(at)
+    assert tiles["服务水平"] == "77.8%"
+    assert "平均处理时长" in tiles
+    assert at.selectbox(key="flt_queue").proto.options[-1] in {"账单", "综合咨询"}
+    assert "账单" in list(at.selectbox(key="flt_queue").proto.options)
+    assert any("数据最近刷新" in c.value for c in at.sidebar.caption)
+
+    at.radio(key="flt_lang").set_value("en").run()
+    assert not at.exception
+    assert _tiles(at)["Service level"] == "77.8%"  # filters survive the language switch
+    assert at.query_params["lang"] == "en"
+
+
+def test_no_snapshot_tells_user_to_run_demo(tmp_path, monkeypatch):
+    monkeypatch.setenv("CCQ_HOME", str(tmp_path))
+    at = _run()
+    assert len(at.info) == 1
+    assert "ccq demo" in at.info[0].value
+    assert not at.metric
+
+
+def test_switch_page_runs_entry_point(home):
+    at = _run()
+    at.switch_page("views/scorecard.py").run()
+    assert not at.exception
+    assert _tiles(at)["Service level"] == "81.3%"
+    assert at.sidebar.selectbox(key="flt_queue") is not None
+
+
+def test_new_snapshot_is_picked_up_on_next_run(home):
+    at = _run()
+    assert _tiles(at)["Service level"] == "81.3%"
+
+    with duckdb.connect(str(home.warehouse)) as con:
+        con.execute(
+            "UPDATE marts.kpi_values SET value = 0.9 "
+            "WHERE kpi = 'service_level' AND grain = 'day' AND scope_type = 'all' AND period_start = '2026-03-04'"
+        )
+    publish(home)
+
+    at.run()
+    assert not at.exception
+    assert _tiles(at)["Service level"] == "90.0%"
+
+
+def _hold_open(path: Path, read_only: bool) -> subprocess.Popen:
+    """Another process holding a DuckDB file open (DuckDB locks files per process)."""
+    code = (
+        "import sys, time, duckdb\n"
+        "con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == 'ro')\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(path), "ro" if read_only else "rw"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def test_app_reads_snapshot_read_only_and_never_the_warehouse(home):
+    # A writer holding the warehouse (as a running refresh does) must not block the app.
+    writer = _hold_open(home.warehouse, read_only=False)
+    # Another reader holding the snapshot: a read-write open by the app would fail on its lock.
+    reader = _hold_open(current_snapshot(home), read_only=True)
+    try:
+        at = _run()
+        assert _tiles(at)["Service level"] == "81.3%"
+        at.selectbox(key="flt_queue").select("Q_BILLING").run()
+        assert not at.exception
+        assert _tiles(at)["Service level"] == "77.8%"
+    finally:
+        for proc in (writer, reader):
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def test_data_layer_cannot_write(home):
+    from app import data
+
+    snap = data.snapshot()
+    assert snap is not None and Path(snap.path) == current_snapshot(home)
+    with pytest.raises(data.SnapshotError):
+        data._query(snap.path, "CREATE TABLE marts.x AS SELECT 1")
+
+
+def test_formatting():
+    from app import fmt
+
+    assert fmt.format_value(0.8125, "ratio") == "81.3%"
+    assert fmt.format_value(0.0285, "ratio") == "2.9%"
+    assert fmt.format_value(12.5, "seconds") == "13s"
+    assert fmt.format_value(59.4, "seconds") == "59s"
+    assert fmt.format_value(245.4, "seconds") == "4:05"
+    assert fmt.format_value(3725, "seconds") == "1:02:05"
+    assert fmt.format_value(1234.0, "contacts") == "1,234"
+    assert fmt.format_value(float("nan"), "ratio") == "—"
+    assert fmt.format_value(None, "contacts") == "—"
+    assert fmt.period_label("2026-03-02", "week", "en") == "2026-W10 (2 Mar – 8 Mar)"
+    assert fmt.period_label("2026-03-01", "month", "zh") == "2026年3月"
+    assert fmt.format_published("2026-03-05T06:12:30.123456+00:00", "en") == "2026-03-05 06:12 UTC"
+    assert _plain(fmt.md_escape("costs $5 *now* :red[x]")) == "costs $5 *now* :red[x]"
