@@ -104,12 +104,13 @@ def queue_labels(path: str, lang: str) -> dict[str, str]:
 
 
 def _write_url(values: dict[str, str | None]) -> None:
+    # Only our keys are touched; update() sends the browser a single URL change.
+    changed = {k: v for k, v in values.items() if v is not None and st.query_params.get(k) != v}
+    if changed:
+        st.query_params.update(changed)
     for name, value in values.items():
-        if value is None:
-            if name in st.query_params:
-                del st.query_params[name]
-        elif st.query_params.get(name) != value:
-            st.query_params[name] = value
+        if value is None and name in st.query_params:
+            del st.query_params[name]
 
 
 def current() -> Selection:

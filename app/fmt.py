@@ -1,10 +1,11 @@
 """Display formatting only: turns published values into text. No KPI arithmetic happens here."""
 from __future__ import annotations
 
-import math
 import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
+
+import pandas as pd
 
 from app.i18n import MONTHS_EN, WEEKDAYS, lang_or_default, t
 
@@ -13,40 +14,37 @@ NO_TARGET_COLOUR = "gray"
 
 
 def is_missing(value: object) -> bool:
-    if value is None:
-        return True
+    """None, NaN, NaT or pd.NA (what a missing cell comes back as depends on the column type)."""
     try:
-        return math.isnan(value)  # type: ignore[arg-type]
-    except TypeError:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
         return False
 
 
-def _half_up(value: float, places: int = 0) -> Decimal:
-    # repr() keeps the shortest decimal form, so halves round up like a person would
-    # (0.8125 -> 81.3%), not half-to-even as float formatting does (81.2%).
-    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+def _decimal(value: float) -> Decimal:
+    # repr() is the shortest decimal that round-trips, so 0.8125 stays 0.8125 and halves round
+    # up as a person would (81.3%), not half-to-even as float formatting does (81.2%).
+    return Decimal(repr(float(value)))
+
+
+def _round(d: Decimal, places: int = 0) -> Decimal:
+    return d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def format_value(value: object, unit: str | None) -> str:
     if is_missing(value):
         return "—"
-    v = float(value)  # type: ignore[arg-type]
+    d = _decimal(value)  # type: ignore[arg-type]
     if unit == "ratio":
-        return _ratio(v)
+        return f"{_round(d * 100, 1):,}%"
     if unit == "seconds":
-        return _seconds(v)
+        return _seconds(int(_round(d)))
     if unit == "contacts":
-        return f"{int(_half_up(v)):,}"
-    return f"{_half_up(v, 2):,}"
+        return f"{int(_round(d)):,}"
+    return f"{_round(d, 2):,}"
 
 
-def _ratio(v: float) -> str:
-    pct = (Decimal(repr(v)) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f"{pct:,}%"
-
-
-def _seconds(v: float) -> str:
-    total = int(_half_up(v))
+def _seconds(total: int) -> str:
     if total < 60:
         return f"{total}s"
     hours, rest = divmod(total, 3600)
@@ -124,8 +122,6 @@ def format_as_of(value: object) -> str | None:
         return str(value)
 
 
-# Every ASCII punctuation mark may be backslash-escaped in CommonMark, so escaping more than
-# strictly needed is harmless; missing one ($ starts LaTeX, :x[ a directive) is not.
 # Any ASCII punctuation may be backslash-escaped in CommonMark, so escaping more than strictly
 # needed is harmless; missing one ($ starts LaTeX, :x[ a directive) is not.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")

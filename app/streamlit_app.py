@@ -15,7 +15,7 @@ if _ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from app import data, filters  # noqa: E402
+from app import data, filters, fmt  # noqa: E402
 from app.i18n import t  # noqa: E402
 
 st.set_page_config(page_title="CCQ", page_icon=":material/support_agent:", layout="wide")
@@ -24,7 +24,7 @@ filters_box = st.sidebar.container()
 language_box = st.sidebar.container()
 lang = filters.language(language_box)
 
-# url_path is fixed so a link (and the current page) survives a language switch.
+# Titles are translated; url_path is not, so links and the current page survive a language switch.
 page = st.navigation(
     [
         st.Page(
@@ -48,4 +48,4 @@ try:
     filters.sidebar(filters_box, snap, lang)
     page.run()
 except data.SnapshotError as exc:
-    st.error(t("snapshot_error", lang, error=exc), icon=":material/error:")
+    st.error(t("snapshot_error", lang, error=fmt.md_escape(exc)), icon=":material/error:")

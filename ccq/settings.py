@@ -52,6 +52,10 @@ class Paths:
     def ensure(self) -> "Paths":
         for p in (self.landing, self.warehouse.parent, self.publish_dir, self.reports, self.dagster_home):
             p.mkdir(parents=True, exist_ok=True)
+        instance_yaml = self.dagster_home / "dagster.yaml"
+        if not instance_yaml.exists():
+            # Nothing may call out at run time; keep run history and logs local.
+            instance_yaml.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
         return self
 
 

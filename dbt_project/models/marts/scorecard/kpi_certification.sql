@@ -55,7 +55,7 @@ problems as (
     from utc_ranges
     join {{ ref('kpi_lineage') }} as lineage on utc_ranges.kpi = lineage.kpi
     join {{ ref('int_certification__problems') }} as problems
-        on problems.table_name = lineage.table_name
+        on (problems.table_name = lineage.table_name or problems.table_name = '*')
         and (
             problems.day is null
             or (problems.day >= cast(utc_ranges.utc_from as date)

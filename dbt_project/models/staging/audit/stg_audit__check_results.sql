@@ -1,3 +1,5 @@
+{{ config(tags=['certification']) }}
+
 select
     run_id,
     check_kind,

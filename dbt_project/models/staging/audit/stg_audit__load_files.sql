@@ -1,3 +1,5 @@
+{{ config(tags=['certification']) }}
+
 select
     file_id,
     table_name,

@@ -1,0 +1,198 @@
+"""ccq: the call-centre quality warehouse from the command line.
+
+    ccq demo      generate the demo centre, load, validate, build, certify, publish, open the app
+    ccq refresh   load what is in the landing folder and rebuild
+    ccq app       start the Streamlit app on the published snapshot
+    ccq kpis      print KPI values with their certified flag
+    ccq generate  write demo extracts into the landing folder only
+
+Where the working data lives: --home, else $CCQ_HOME, else .ccq/ in the project.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from ccq.settings import APP_DIR, Paths, ccq_home
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def _use_home(args) -> Paths:
+    home = ccq_home(args.home)
+    os.environ["CCQ_HOME"] = str(home)  # read by the Dagster resources, the dbt profile and the app
+    paths = Paths(home).ensure()
+    os.environ["CCQ_DUCKDB_PATH"] = str(paths.warehouse)
+    os.environ.setdefault("DAGSTER_HOME", str(paths.dagster_home))
+    return paths
+
+
+def cmd_generate(args) -> int:
+    paths = _use_home(args)
+    _generate(args, paths)
+    return 0
+
+
+def _generate(args, paths: Paths):
+    from ccq.generator import DemoConfig, generate
+
+    start = date.fromisoformat(args.start) if args.start else date.today() - timedelta(days=args.days)
+    config = DemoConfig(start_date=start, days=args.days, agents=args.agents, queues=args.queues, seed=args.seed)
+    _say(f"generating the demo centre: {args.days} days from {start}, {args.agents} agents, {args.queues} queues (seed {args.seed})")
+    summary = generate(paths.landing, config, progress=lambda m: _say(f"  {m}"))
+    calls = summary.rows.get("pbx_call_legs", 0)
+    _say(f"  wrote {summary.files} files, {sum(summary.rows.values()):,} rows ({calls:,} call legs) in {summary.seconds:.1f}s")
+    return summary
+
+
+def _run_pipeline(paths: Paths, days: list[str] | None = None) -> bool:
+    """Load the given extract days (default: days with new or changed files), then build,
+    validate, certify and publish. Returns True when a new snapshot was published."""
+    from dagster import DagsterInstance
+
+    from ccq.pipeline import changed_days, run_build, run_load
+
+    instance = DagsterInstance.get()
+    if days is None:
+        days = changed_days(paths)
+    t0 = time.perf_counter()
+    if days:
+        _say(f"loading extracts for {len(days)} day(s) ({days[0]} .. {days[-1]}): files, quarantine, reconciliation, raw suites")
+        load = run_load(instance, paths, days, progress=_say)
+        _say(f"  read {load['rows_read']:,} rows: {load['rows_loaded']:,} loaded, {load['rows_quarantined']:,} quarantined "
+             f"({time.perf_counter() - t0:.1f}s)")
+    else:
+        _say("no new or changed extract files in the landing folder")
+    t1 = time.perf_counter()
+    _say("building the warehouse with dbt, validating the marts, certifying and publishing")
+    ok, info = run_build(instance, paths, progress=_say)
+    if not ok:
+        _say(f"build failed, nothing published: {info}")
+        return False
+    _say(f"  published {info['snapshot']} ({time.perf_counter() - t1:.1f}s)")
+    _say(f"  {info['kpi_rows']:,} KPI values, {info['certified_rows']:,} certified; validation report: {info['report']}")
+    return True
+
+
+def cmd_refresh(args) -> int:
+    paths = _use_home(args)
+    return 0 if _run_pipeline(paths) else 1
+
+
+def cmd_demo(args) -> int:
+    paths = _use_home(args)
+    t0 = time.perf_counter()
+    # A demo starts from scratch; the published snapshot stays until the new one replaces it.
+    for stale in (paths.landing, paths.warehouse.parent):
+        shutil.rmtree(stale, ignore_errors=True)
+    paths.ensure()
+    _generate(args, paths)
+    if not _run_pipeline(paths):
+        return 1
+    _say(f"main job finished in {time.perf_counter() - t0:.1f}s (working data in {paths.home})")
+    if args.no_app:
+        return 0
+    return cmd_app(args)
+
+
+def cmd_app(args) -> int:
+    paths = _use_home(args)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP_DIR / "streamlit_app.py"),
+           "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    _say(f"starting the app on http://localhost:{args.port} (reading {paths.publish_dir}); Ctrl+C stops it")
+    try:
+        return subprocess.call(cmd, env={**os.environ, "CCQ_HOME": str(paths.home)})
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_kpis(args) -> int:
+    from tabulate import tabulate
+
+    from ccq.publish import connect_snapshot
+
+    paths = _use_home(args)
+    try:
+        con = connect_snapshot(paths)
+    except FileNotFoundError as e:
+        _say(str(e))
+        return 1
+    where, params = ["grain = ?"], [args.grain]
+    if args.kpi:
+        where.append("kpi = ?")
+        params.append(args.kpi)
+    if args.scope:
+        where.append("scope_id = ?")
+        params.append(args.scope)
+    if args.period:
+        where.append("cast(period_start as date) = cast(? as date)")
+        params.append(args.period)
+    df = con.execute(
+        f"""SELECT kpi, cast(period_start as date) AS period_start, scope_type, scope_id, numerator, denominator,
+                   value, unit, target, status, certified, certification_reason
+            FROM marts.kpi_values WHERE {' AND '.join(where)}
+            ORDER BY period_start, scope_type, scope_id, kpi""",
+        params,
+    ).df()
+    con.close()
+    if args.format == "csv":
+        df.to_csv(sys.stdout, index=False)
+    else:
+        print(tabulate(df, headers="keys", tablefmt="simple", showindex=False, floatfmt=".4g"))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ccq", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--home", help="working data folder (default: $CCQ_HOME, else .ccq in the project)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def size_options(sp):
+        sp.add_argument("--days", type=int, default=35, help="days of history (default 35, ending yesterday)")
+        sp.add_argument("--start", help="first day (YYYY-MM-DD); default: --days before today")
+        sp.add_argument("--agents", type=int, default=60)
+        sp.add_argument("--queues", type=int, default=5)
+        sp.add_argument("--seed", type=int, default=7)
+
+    demo = sub.add_parser("demo", help="the main job: generate, load, validate, build, certify, publish, open the app")
+    size_options(demo)
+    demo.add_argument("--no-app", action="store_true", help="stop after publishing")
+    demo.add_argument("--port", type=int, default=8501)
+    demo.set_defaults(func=cmd_demo)
+
+    gen = sub.add_parser("generate", help="write demo extracts into the landing folder")
+    size_options(gen)
+    gen.set_defaults(func=cmd_generate)
+
+    sub.add_parser("refresh", help="load new or changed landing files and rebuild").set_defaults(func=cmd_refresh)
+
+    app = sub.add_parser("app", help="start the Streamlit app")
+    app.add_argument("--port", type=int, default=8501)
+    app.set_defaults(func=cmd_app)
+
+    kpis = sub.add_parser("kpis", help="print KPI values with their certified flag")
+    kpis.add_argument("--grain", choices=["interval", "day", "week", "month"], default="day")
+    kpis.add_argument("--format", choices=["table", "csv"], default="table")
+    kpis.add_argument("--kpi", help="only this KPI")
+    kpis.add_argument("--scope", help="only this scope id (a queue id, or * for the whole centre)")
+    kpis.add_argument("--period", help="only the period starting on this date (YYYY-MM-DD)")
+    kpis.set_defaults(func=cmd_kpis)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # --home may also be given after the command name.
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Recording validation outcomes where the certification reads them (audit.check_results).
+
+Every outcome is attributed to the raw tables in the lineage of what was checked, so that a
+failure uncertifies exactly the KPIs computed from those tables; a check whose lineage
+reaches no raw table (reference data) is attributed to '*' and concerns every KPI.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Iterable
+
+import duckdb
+
+from ccq.ingest.audit import ensure_audit
+
+ALL_TABLES = "*"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def record_suite_results(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    results: Iterable,  # expectations.runner.SuiteResult
+    table_names: Iterable[str],
+    partition_date: date | None = None,
+) -> int:
+    """Replace the outcomes of these suites for this partition with the new ones."""
+    ensure_audit(con)
+    rows = []
+    tables = list(table_names) or [ALL_TABLES]
+    for res in results:
+        con.execute(
+            "DELETE FROM audit.check_results WHERE suite = ? AND target = ? AND partition_date IS NOT DISTINCT FROM ?",
+            [res.suite, res.target, partition_date],
+        )
+        for o in res.outcomes:
+            for t in tables:
+                rows.append((run_id, "gx_suite", res.suite, o.name if not o.column else f"{o.name}({o.column})",
+                             res.target, t, partition_date, bool(o.success), o.unexpected_count, o.element_count,
+                             o.details, _now()))
+    if rows:
+        con.executemany("INSERT INTO audit.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)
+
+
+def raw_lineage(manifest: dict, unique_id: str) -> set[str]:
+    """Raw (schema raw) source tables upstream of a manifest node."""
+    parents = manifest.get("parent_map", {})
+    sources = manifest.get("sources", {})
+    seen, stack, out = set(), [unique_id], set()
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if node.startswith("source.") and sources.get(node, {}).get("schema") == "raw":
+            out.add(sources[node]["name"])
+        stack.extend(parents.get(node, []))
+    return out
+
+
+def record_dbt_tests(con: duckdb.DuckDBPyConnection, run_id: str, run_results: dict, manifest: dict) -> int:
+    """Store the outcome of every dbt data test of an invocation (pass, warn, fail, error)."""
+    ensure_audit(con)
+    nodes = manifest.get("nodes", {})
+    rows = []
+    for r in run_results.get("results", []):
+        uid = r.get("unique_id", "")
+        if not uid.startswith("test."):
+            continue
+        node = nodes.get(uid, {})
+        attached = node.get("attached_node") or next(iter(node.get("depends_on", {}).get("nodes", [])), "")
+        target = attached.split(".")[-1] if attached else ""
+        lineage = raw_lineage(manifest, uid) or {ALL_TABLES}
+        ok = r.get("status") == "pass"
+        failures = r.get("failures")
+        con.execute("DELETE FROM audit.check_results WHERE check_kind = 'dbt_test' AND check_name = ?", [node.get("name", uid)])
+        for t in sorted(lineage):
+            rows.append((run_id, "dbt_test", "dbt", node.get("name", uid), target, t, None, ok, failures, None,
+                         (r.get("message") or "")[:1000], _now()))
+    if rows:
+        con.executemany("INSERT INTO audit.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)

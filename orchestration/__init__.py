@@ -1,0 +1,1 @@
+"""Dagster orchestration of the warehouse: load, validate, build, certify, publish."""

@@ -1,0 +1,71 @@
+"""dbt models as Dagster assets, in two steps around the mart validation:
+
+1. warehouse_models: staging, intermediate and the facts (everything not tagged
+   `certification`); dbt data tests become asset checks, and their outcomes are stored in
+   audit.check_results with the raw tables in their lineage.
+2. certified_kpis: the `certification`-tagged models (kpi_certification, kpi_values), built
+   after every check of the run has been recorded.
+"""
+
+from typing import Any, Mapping
+
+from dagster import AssetExecutionContext, Failure
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from ccq.quality import record_dbt_tests
+from orchestration.resources import WarehouseResource, dbt_project
+
+CERTIFICATION = "tag:certification"
+
+
+class LayerTranslator(DagsterDbtTranslator):
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+
+def _failed_nodes(run_results: dict) -> list[str]:
+    return [
+        f"{r['unique_id']}: {(r.get('message') or '').strip()[:500]}"
+        for r in run_results.get("results", [])
+        if r.get("status") in ("error", "runtime error") or (r["unique_id"].startswith(("model.", "seed.", "unit_test.")) and r.get("status") == "fail")
+    ]
+
+
+def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, record_tests: bool):
+    warehouse.export_dbt_env()
+    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    yield from invocation.stream()
+    run_results = invocation.get_artifact("run_results.json")
+    if record_tests:
+        manifest = invocation.get_artifact("manifest.json")
+        with warehouse.connect() as con:
+            n = record_dbt_tests(con, context.run_id, run_results, manifest)
+        context.log.info(f"recorded {n} dbt test outcomes in audit.check_results")
+    failed = _failed_nodes(run_results)
+    if failed or not invocation.is_successful():
+        raise Failure(description="dbt build failed; nothing will be published", metadata={"failed": "\n".join(failed) or "see dbt log"})
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    exclude=CERTIFICATION,
+    name="warehouse_models",
+    dagster_dbt_translator=LayerTranslator(),
+)
+def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    yield from _build(context, dbt, warehouse, record_tests=True)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    select=CERTIFICATION,
+    name="certified_kpis",
+    dagster_dbt_translator=LayerTranslator(),
+)
+def certified_kpis(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    yield from _build(context, dbt, warehouse, record_tests=False)

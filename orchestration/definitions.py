@@ -1,0 +1,33 @@
+"""The one Definitions object: `dagster dev` (see [tool.dagster] in pyproject.toml) and the
+`ccq` command both load it."""
+
+from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+
+from orchestration.dbt_models import certified_kpis, warehouse_models
+from orchestration.publishing import published_snapshot
+from orchestration.raw_extracts import raw_extracts
+from orchestration.resources import default_resources, dbt_project
+from orchestration.validation import gx_fct_queue_intervals, validation_evidence
+
+
+RAW = AssetSelection.assets(raw_extracts)
+
+load_extracts = define_asset_job(
+    "load_extracts",
+    selection=RAW,
+    description="Load the extract files of the selected days into raw tables, with quarantine, reconciliation and raw suites.",
+)
+build_and_publish = define_asset_job(
+    "build_and_publish",
+    selection=AssetSelection.all() - RAW,
+    description="dbt build, mart validation, certification and atomic publish of the app snapshot.",
+)
+
+defs = Definitions(
+    assets=[raw_extracts, warehouse_models, validation_evidence, certified_kpis, published_snapshot],
+    asset_checks=[gx_fct_queue_intervals],
+    jobs=[load_extracts, build_and_publish],
+    resources=default_resources(),
+    # DuckDB has one writer: steps run one after the other in the run's process.
+    executor=in_process_executor,
+)

@@ -1,0 +1,286 @@
+"""GX suites and the DuckDB batch runner, on a small hand-written warehouse."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import duckdb
+import pytest
+
+from ccq.contract import LOAD_COLUMNS, tables
+from expectations import runner
+
+DAY1 = "acd_queue_events/acd_queue_events_2024-03-01.csv"
+DAY2 = "acd_queue_events/acd_queue_events_2024-03-02.csv"
+EVENT_COLUMNS = ["event_id", "contact_id", "queue_leg", "event_at", "event_type", "queue_id", "agent_id", "_file_id"]
+
+# (event_id, contact_id, queue_leg, event_at, event_type, queue_id, agent_id, _file_id)
+GOOD_EVENTS = [
+    # C1: answered, transferred to billing, answered there.
+    ("E01", "C1", 1, "2024-03-01 10:00:00", "ENTERQUEUE", "Q_GENERAL", None, DAY1),
+    ("E02", "C1", 1, "2024-03-01 10:00:05", "RINGNOANSWER", "Q_GENERAL", "A1", DAY1),
+    ("E03", "C1", 1, "2024-03-01 10:00:12", "CONNECT", "Q_GENERAL", "A2", DAY1),
+    ("E04", "C1", 1, "2024-03-01 10:01:00", "HOLD", "Q_GENERAL", "A2", DAY1),
+    ("E05", "C1", 1, "2024-03-01 10:01:30", "UNHOLD", "Q_GENERAL", "A2", DAY1),
+    ("E06", "C1", 1, "2024-03-01 10:03:00", "TRANSFER", "Q_GENERAL", "A2", DAY1),
+    ("E07", "C1", 1, "2024-03-01 10:03:40", "ACWEND", "Q_GENERAL", "A2", DAY1),
+    ("E08", "C1", 2, "2024-03-01 10:03:01", "ENTERQUEUE", "Q_BILLING", None, DAY1),
+    ("E09", "C1", 2, "2024-03-01 10:03:20", "CONNECT", "Q_BILLING", "A3", DAY1),
+    ("E10", "C1", 2, "2024-03-01 10:06:00", "COMPLETE", "Q_BILLING", "A3", DAY1),
+    ("E11", "C1", 2, "2024-03-01 10:06:30", "ACWEND", "Q_BILLING", "A3", DAY1),
+    # C2 abandons, C3 overflows out.
+    ("E12", "C2", 1, "2024-03-01 11:00:00", "ENTERQUEUE", "Q_GENERAL", None, DAY1),
+    ("E13", "C2", 1, "2024-03-01 11:00:45", "ABANDON", "Q_GENERAL", None, DAY1),
+    ("E14", "C3", 1, "2024-03-01 11:30:00", "ENTERQUEUE", "Q_BILLING", None, DAY1),
+    ("E15", "C3", 1, "2024-03-01 11:35:00", "EXITTIMEOUT", "Q_BILLING", None, DAY1),
+    # C5: CONNECT half a second before ENTERQUEUE: clock skew within the 1 s tolerance.
+    ("E16", "C5", 1, "2024-03-01 12:00:00.5", "ENTERQUEUE", "Q_GENERAL", None, DAY1),
+    ("E17", "C5", 1, "2024-03-01 12:00:00", "CONNECT", "Q_GENERAL", "A1", DAY1),
+    ("E18", "C5", 1, "2024-03-01 12:04:00", "COMPLETE", "Q_GENERAL", "A1", DAY1),
+    # C4 enters before midnight and is answered after it: the leg spans both day files.
+    ("E19", "C4", 1, "2024-03-01 23:59:50", "ENTERQUEUE", "Q_GENERAL", None, DAY1),
+    ("E20", "C4", 1, "2024-03-02 00:00:05", "CONNECT", "Q_GENERAL", "A1", DAY2),
+    ("E21", "C4", 1, "2024-03-02 00:02:00", "COMPLETE", "Q_GENERAL", "A1", DAY2),
+    ("E22", "C4", 1, "2024-03-02 00:02:30", "ACWEND", "Q_GENERAL", "A1", DAY2),
+    ("E23", "C6", 1, "2024-03-02 09:00:00", "ENTERQUEUE", "Q_BILLING", None, DAY2),
+    ("E24", "C6", 1, "2024-03-02 09:00:03", "ABANDON", "Q_BILLING", None, DAY2),
+]
+
+BAD_EVENTS = [
+    ("B01", "C2", 1, "2024-03-01 11:00:50", "FOO", "Q_GENERAL", None, DAY1),  # unknown code
+    ("B02", None, 1, "2024-03-01 12:30:00", "ENTERQUEUE", "Q_GENERAL", None, DAY1),  # null contact_id
+    ("B03", "C7", 1, "2024-03-01 13:00:30", "ENTERQUEUE", "Q_GENERAL", None, DAY1),
+    ("B04", "C7", 1, "2024-03-01 13:00:00", "CONNECT", "Q_GENERAL", "A1", DAY1),  # 30 s before entry
+    ("B05", "C7", 1, "2024-03-01 13:05:00", "COMPLETE", "Q_GENERAL", "A1", DAY1),
+    # E04 again, far from the first copy: in another batch when batch_rows is small.
+    ("E04", "C1", 1, "2024-03-01 10:01:00", "HOLD", "Q_GENERAL", "A2", DAY1),
+]
+
+INTERVAL_COLUMNS = """
+    queue_id VARCHAR, site_id VARCHAR, interval_start_utc TIMESTAMP, interval_start_local TIMESTAMP,
+    local_date DATE, interval_minutes INTEGER, offered INTEGER, answered INTEGER, abandoned INTEGER,
+    short_abandoned INTEGER, answered_within_threshold INTEGER, handled INTEGER, transferred INTEGER,
+    wait_seconds_answered DOUBLE, wait_seconds_abandoned DOUBLE, talk_seconds DOUBLE, hold_seconds DOUBLE,
+    acw_seconds DOUBLE, handle_seconds DOUBLE, sl_threshold_seconds INTEGER, short_abandon_seconds INTEGER,
+    sl_variant VARCHAR
+"""
+
+
+def interval(queue, start, offered=3, answered=2, abandoned=1, talk=300.0, hold=30.0, acw=60.0, handle=None):
+    handle = talk + hold + acw if handle is None else handle
+    return (queue, "LON", start, start, start[:10], 15, offered, answered, abandoned, 0, min(1, answered), answered, 0,
+            30.0, 45.0, talk, hold, acw, handle, 20, 5, "standard")
+
+
+GOOD_INTERVALS = [
+    interval("Q_GENERAL", "2024-03-01 10:00:00"),
+    interval("Q_BILLING", "2024-03-01 10:00:00"),
+    interval("Q_GENERAL", "2024-03-01 10:15:00", 0, 0, 0, 0.0, 0.0, 0.0),
+    interval("Q_BILLING", "2024-03-01 10:15:00", 1, 1, 0),
+]
+
+BAD_INTERVALS = [
+    interval("Q_TECH", "2024-03-01 10:00:00", offered=5, answered=6, abandoned=0),  # answered > offered
+    interval("Q_TECH", "2024-03-01 10:15:00", handle=400.0),  # handle != talk + hold + acw (390)
+    interval("Q_GENERAL", "2024-03-01 10:00:00"),  # key of the first row again, in another batch
+]
+
+
+def insert_events(con, rows):
+    cols = ", ".join(EVENT_COLUMNS)
+    con.executemany(
+        f"INSERT INTO raw.acd_queue_events ({cols}, _loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, TIMESTAMP '2024-03-02 02:00:00')",
+        rows,
+    )
+
+
+@pytest.fixture
+def con(tmp_path):
+    c = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    c.execute("CREATE SCHEMA raw")
+    c.execute(tables()["acd_queue_events"].ddl())
+    c.execute("CREATE SCHEMA reference")
+    c.execute("CREATE TABLE reference.queues (queue_id VARCHAR)")
+    c.execute("INSERT INTO reference.queues VALUES ('Q_GENERAL'), ('Q_BILLING'), ('Q_TECH')")
+    c.execute("CREATE SCHEMA marts")
+    c.execute(f"CREATE TABLE marts.fct_queue_intervals ({INTERVAL_COLUMNS})")
+    insert_events(c, GOOD_EVENTS)
+    c.executemany(f"INSERT INTO marts.fct_queue_intervals VALUES ({', '.join(['?'] * 22)})", GOOD_INTERVALS)
+    yield c
+    c.close()
+
+
+def failures(result: runner.SuiteResult) -> dict[str, int]:
+    return {o.name: o.unexpected_count for o in result.outcomes if not o.success}
+
+
+def outcome(result: runner.SuiteResult, name: str) -> runner.CheckOutcome:
+    return next(o for o in result.outcomes if o.name == name)
+
+
+# ---------------------------------------------------------------- suites as data
+
+
+def test_suites_load_and_agree_with_the_raw_contract():
+    for name in runner.SUITES:
+        suite = runner.load_suite(name)
+        doc = runner.read_suite_json(name)
+        assert suite.name == name and len(suite.expectations) == len(doc["expectations"])
+
+    doc = runner.read_suite_json("raw_acd_queue_events")
+    contract = tables()["acd_queue_events"]
+    by_name = {runner.expectation_name(e): e for e in doc["expectations"]}
+    assert by_name["columns_match_contract"]["kwargs"]["column_set"] == contract.column_names + list(LOAD_COLUMNS)
+    assert by_name["event_type_allowed"]["kwargs"]["value_set"] == list(contract.column("event_type").allowed)
+    not_null = {e["kwargs"]["column"] for e in doc["expectations"]
+                if e["type"] == "expect_column_values_to_not_be_null" and "row_condition" not in e["kwargs"]}
+    assert not_null == {c.name for c in contract.columns if c.required}
+    assert runner.suite_parameters(doc) == {"queue_ids", "now_utc"}
+
+
+def test_load_suite_rejects_an_expectation_gx_does_not_know(tmp_path):
+    # GX itself only logs and drops it.
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps({"name": "broken", "expectations": [
+        {"type": "expect_column_values_to_be_betwixt", "kwargs": {"column": "x"}, "meta": {"name": "x"}}]}))
+    with pytest.raises(ValueError, match="betwixt"):
+        runner.load_suite(path)
+
+
+# ---------------------------------------------------------------- raw ACD events
+
+
+def test_good_events_pass_every_check_in_several_batches(con):
+    results = runner.validate_acd_events(con, batch_rows=5)
+    for r in results:
+        assert r.success, r.summary()
+    events, legs = results
+    assert (events.rows, events.batches) == (len(GOOD_EVENTS), 5)
+    assert outcome(events, "event_id_not_null").element_count == len(GOOD_EVENTS)
+    # row_condition: only the 14 events that involve an agent are checked.
+    assert outcome(events, "agent_id_on_agent_events").element_count == 14
+    assert outcome(events, "event_id_unique").details.startswith("ok")
+    assert legs.rows == 7 and legs.target == "raw.acd_queue_events (queue legs)"
+    assert "all 14 checks passed" in events.summary()
+
+
+def test_bad_events_fail_exactly_the_expected_checks(con):
+    insert_events(con, BAD_EVENTS)
+    events, legs = runner.validate_acd_events(con, batch_rows=4)
+    assert events.batches == 8
+    assert failures(events) == {"event_type_allowed": 1, "contact_id_not_null": 1, "event_id_unique": 2}
+    assert failures(legs) == {"answer_after_entry": 1}
+    # The two copies of E04 are in different batches: only the table-level check sees them.
+    assert outcome(events, "event_id_unique_in_batch").success
+    # A repeated event_id is a warning (staging keeps the latest delivery); the rest block.
+    assert {o.name for o in events.critical_failed} == {"event_type_allowed", "contact_id_not_null"}
+    assert outcome(events, "event_id_unique").severity == "warning"
+    assert "'FOO'" in outcome(events, "event_type_allowed").details
+    assert "event_id='B01'" in outcome(events, "event_type_allowed").details
+    assert "event_id='E04' x2" in outcome(events, "event_id_unique").details
+    assert "contact_id='C7'" in outcome(legs, "answer_after_entry").details
+    assert "-30.0" in outcome(legs, "answer_after_entry").details
+    assert not events.success and not legs.success
+    s = events.summary()
+    assert s.startswith("raw_acd_queue_events on raw.acd_queue_events: 3 of 14 checks failed (")
+    assert "event_type_allowed: 1 unexpected" in s
+
+
+def test_partition_sees_whole_legs_and_table_wide_duplicates(con):
+    day2 = "cast(event_at as date) = '2024-03-02'"
+    events, legs = runner.validate_acd_events(con, where=day2)
+    assert events.success and legs.success, events.summary() + legs.summary()
+    assert events.rows == 5
+    assert legs.rows == 2  # C4 (entered on day 1) and C6
+    assert "[2024-03-02]" in events.summary()
+
+    # A day-2 event reusing a day-1 event_id: unique within the day, not in the table.
+    insert_events(con, [("E12", "C8", 1, "2024-03-02 10:00:00", "ENTERQUEUE", "Q_GENERAL", None, DAY2)])
+    events = runner.validate(con, "raw_acd_queue_events", "raw.acd_queue_events", where=day2)
+    assert failures(events) == {"event_id_unique": 2}
+    assert outcome(events, "event_id_unique").element_count == 6
+    # The same on a _file_id partition.
+    events = runner.validate(con, "raw_acd_queue_events", where=f"_file_id = '{DAY2}'")
+    assert failures(events) == {"event_id_unique": 2}
+
+
+def test_a_line_delivered_twice_is_reported_once(con):
+    # An exact copy of C2's ABANDON: the legs frame deduplicates like staging, so no second outcome.
+    insert_events(con, [("E13", "C2", 1, "2024-03-01 11:00:45", "ABANDON", "Q_GENERAL", None, DAY1)])
+    events, legs = runner.validate_acd_events(con)
+    assert failures(events) == {"event_id_unique_in_batch": 2, "event_id_unique": 2}
+    assert not events.critical_failed
+    assert legs.success, legs.summary()
+    assert "event_id_unique: 2 unexpected, warning" in events.summary()
+
+
+def test_unknown_queue_agentless_connect_and_future_events(con):
+    insert_events(con, [
+        ("X1", "C9", 1, "2024-03-01 14:00:00", "ENTERQUEUE", "Q_NOPE", None, DAY1),
+        ("X2", "C9", 1, "2024-03-01 14:00:09", "CONNECT", "Q_NOPE", None, DAY1),
+    ])
+    events = runner.validate(con, "raw_acd_queue_events", batch_rows=10,
+                             parameters={"now_utc": datetime(2024, 3, 1, 12, 0, 0)})
+    after_noon = con.execute(
+        "select count(*) from raw.acd_queue_events where event_at > timestamp '2024-03-01 12:00:00'").fetchone()[0]
+    assert failures(events) == {"queue_id_known": 2, "agent_id_on_agent_events": 1, "event_at_not_in_future": after_noon}
+    assert "queue_id='Q_NOPE'" in outcome(events, "queue_id_known").details
+    assert events.parameters["now_utc"] == "2024-03-01 12:00:00"
+
+
+def test_column_drift_and_empty_partition(con):
+    con.execute("ALTER TABLE raw.acd_queue_events ADD COLUMN extra VARCHAR")
+    events = runner.validate(con, "raw_acd_queue_events", where="event_at < timestamp '2000-01-01'")
+    assert events.rows == 0
+    assert failures(events) == {"columns_match_contract": 1}
+    assert "unexpected columns: extra" in outcome(events, "columns_match_contract").details
+
+
+def test_queue_ids_come_from_reference_queues_or_parameters(con):
+    con.execute("DROP TABLE reference.queues")
+    with pytest.raises(RuntimeError, match="reference.queues"):
+        runner.validate(con, "raw_acd_queue_events")
+    events = runner.validate(con, "raw_acd_queue_events", parameters={"queue_ids": ["Q_GENERAL", "Q_BILLING"]})
+    assert events.success, events.summary()
+
+
+# ---------------------------------------------------------------- interval mart
+
+
+def test_good_intervals_pass(con):
+    [r] = runner.validate_queue_intervals(con, where="local_date = '2024-03-01'", batch_rows=2)
+    assert r.success, r.summary()
+    assert (r.rows, r.batches) == (4, 2)
+
+
+def test_bad_intervals_fail_exactly_the_expected_checks(con):
+    con.executemany(f"INSERT INTO marts.fct_queue_intervals VALUES ({', '.join(['?'] * 22)})", BAD_INTERVALS)
+    [r] = runner.validate_queue_intervals(con, batch_rows=3)
+    assert failures(r) == {
+        "answered_le_offered": 1,
+        "answered_plus_abandoned_le_offered": 1,
+        "handle_equals_talk_hold_acw": 1,
+        "queue_interval_unique": 2,
+    }
+    assert outcome(r, "queue_interval_unique_in_batch").success
+    assert "queue_id='Q_TECH'" in outcome(r, "answered_le_offered").details
+    assert "handle_seconds_gap=10.0" in outcome(r, "handle_equals_talk_hold_acw").details
+
+
+# ---------------------------------------------------------------- report
+
+
+def test_report_lists_every_suite_and_names_the_failing_checks(con, tmp_path):
+    insert_events(con, BAD_EVENTS)
+    results = runner.validate_acd_events(con, batch_rows=4) + runner.validate_queue_intervals(con)
+    html_path = runner.write_report(results, tmp_path / "reports")
+    assert html_path.exists() and html_path.suffix == ".html"
+    page = html_path.read_text(encoding="utf-8")
+    for name in ("raw_acd_queue_events", "raw_acd_queue_legs", "fct_queue_intervals",
+                 "answer_after_entry", "event_id_unique", "event_type_allowed"):
+        assert name in page
+    assert "FAIL" in page and "PASS" in page
+    data = json.loads(html_path.with_suffix(".json").read_text(encoding="utf-8"))
+    assert data["success"] is False
+    assert [r["suite"] for r in data["results"]] == ["raw_acd_queue_events", "raw_acd_queue_legs", "fct_queue_intervals"]
+    assert data["results"][2]["success"] is True
