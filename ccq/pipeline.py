@@ -74,9 +74,10 @@ def run_load(instance, paths: Paths, days: list[str], progress: Callable[[str], 
             tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]},
             raise_on_error=True,
         )
+    # A ranged run records one materialization per partition, all with the same metadata.
+    per_asset = {m.materialization.asset_key: m.materialization.metadata for m in result.get_asset_materialization_events()}
     totals = {"rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "run_id": result.run_id}
-    for mat in result.get_asset_materialization_events():
-        md = mat.materialization.metadata
+    for md in per_asset.values():
         for k in ("rows_read", "rows_loaded", "rows_quarantined"):
             if k in md:
                 totals[k] += int(md[k].value)

@@ -1,8 +1,10 @@
 """Atomic publish of a read-only snapshot for the app.
 
 The pipeline is the only writer of warehouse/ccq.duckdb. After a run has fully succeeded and
-certified, the warehouse is checkpointed and copied to publish/ccq-<run stamp>.duckdb, then
-the CURRENT pointer file is replaced atomically (os.replace). The app opens whatever CURRENT
+certified, the app-facing schemas (marts, reference, and the audit evidence without raw
+text) are copied into a new file publish/ccq-<stamp>.duckdb, and the CURRENT pointer file is
+replaced atomically (os.replace). Raw and staging data, which hold personal data in clear or
+in hashed form, never leave the warehouse. The app opens whatever CURRENT
 names, read-only, so a refresh never blocks it and a failed refresh never shows it half-built
 numbers. Older snapshots are pruned once nobody can be opening them (we keep a few).
 """
@@ -10,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,20 +23,14 @@ POINTER = "CURRENT.json"
 KEEP = 3
 
 
-def publish(paths: Paths, con: duckdb.DuckDBPyConnection | None = None) -> Path:
+def publish(paths: Paths) -> Path:
     """Copy the warehouse to a new snapshot and point CURRENT at it. Returns the snapshot path."""
     paths.ensure()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     target = paths.publish_dir / f"ccq-{stamp}.duckdb"
     tmp = target.with_suffix(".partial")
-    if con is not None:
-        con.execute("CHECKPOINT")
-        shutil.copyfile(paths.warehouse, tmp)
-    else:
-        # Open briefly to fold the WAL into the file, then copy the file itself.
-        with duckdb.connect(str(paths.warehouse)) as c:
-            c.execute("CHECKPOINT")
-        shutil.copyfile(paths.warehouse, tmp)
+    tmp.unlink(missing_ok=True)
+    _copy_published_schemas(paths.warehouse, tmp)
     os.replace(tmp, target)
     pointer_tmp = paths.publish_dir / (POINTER + ".tmp")
     pointer_tmp.write_text(
@@ -45,6 +40,39 @@ def publish(paths: Paths, con: duckdb.DuckDBPyConnection | None = None) -> Path:
     os.replace(pointer_tmp, paths.publish_dir / POINTER)
     _prune(paths, keep=target)
     return target
+
+
+PUBLISHED_SCHEMAS = ("marts", "reference")
+# Evidence the app shows on its data-trust page; quarantine without raw text or messages,
+# which can carry the personal data of a malformed row.
+PUBLISHED_AUDIT = {
+    "load_files": "SELECT * FROM wh.audit.load_files",
+    "check_results": "SELECT * FROM wh.audit.check_results",
+    "quarantine": "SELECT file_id, table_name, line_no, field, rule, quarantined_at FROM wh.audit.quarantine",
+}
+
+
+def _copy_published_schemas(warehouse: Path, target: Path) -> None:
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{warehouse}' AS wh (READ_ONLY)")
+        con.execute(f"ATTACH '{target}' AS snap")
+        tables = con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'wh' AND schema_name IN ?",
+            [list(PUBLISHED_SCHEMAS)],
+        ).fetchall()
+        for schema in {s for s, _ in tables} | {"audit"}:
+            con.execute(f'CREATE SCHEMA IF NOT EXISTS snap."{schema}"')
+        for schema, table in tables:
+            con.execute(f'CREATE TABLE snap."{schema}"."{table}" AS SELECT * FROM wh."{schema}"."{table}"')
+        audit = {t for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'wh' AND schema_name = 'audit'").fetchall()}
+        for table, sql in PUBLISHED_AUDIT.items():
+            if table in audit:
+                con.execute(f"CREATE TABLE snap.audit.{table} AS {sql}")
+        con.execute("DETACH snap")
+    finally:
+        con.close()
 
 
 def current_snapshot(paths: Paths) -> Path | None:

@@ -39,10 +39,11 @@ def record_suite_results(
         for o in res.outcomes:
             for t in tables:
                 rows.append((run_id, "gx_suite", res.suite, o.name if not o.column else f"{o.name}({o.column})",
-                             res.target, t, partition_date, bool(o.success), o.unexpected_count, o.element_count,
-                             o.details, _now()))
+                             res.target, t, partition_date, bool(o.success),
+                             "warning" if getattr(o, "severity", "critical") == "warning" else "critical",
+                             o.unexpected_count, o.element_count, o.details, _now()))
     if rows:
-        con.executemany("INSERT INTO audit.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany("INSERT INTO audit.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return len(rows)
 
 
@@ -79,8 +80,9 @@ def record_dbt_tests(con: duckdb.DuckDBPyConnection, run_id: str, run_results: d
         failures = r.get("failures")
         con.execute("DELETE FROM audit.check_results WHERE check_kind = 'dbt_test' AND check_name = ?", [node.get("name", uid)])
         for t in sorted(lineage):
-            rows.append((run_id, "dbt_test", "dbt", node.get("name", uid), target, t, None, ok, failures, None,
+            # Every failing data test uncertifies its lineage, whatever severity dbt ran it with.
+            rows.append((run_id, "dbt_test", "dbt", node.get("name", uid), target, t, None, ok, "critical", failures, None,
                          (r.get("message") or "")[:1000], _now()))
     if rows:
-        con.executemany("INSERT INTO audit.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany("INSERT INTO audit.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return len(rows)

@@ -27,8 +27,8 @@ def write_validation_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_i
            FROM audit.quarantine GROUP BY ALL ORDER BY lines DESC LIMIT 200"""
     ).df()
     checks = con.execute(
-        """SELECT check_kind, suite, check_name, target, table_name, partition_date, unexpected_count, details
-           FROM audit.check_results WHERE NOT success ORDER BY suite, check_name, partition_date LIMIT 500"""
+        """SELECT check_kind, severity, suite, check_name, target, table_name, partition_date, unexpected_count, details
+           FROM audit.check_results WHERE NOT success ORDER BY severity, suite, check_name, partition_date LIMIT 500"""
     ).df()
     n_checks = con.execute("SELECT count(*) FROM audit.check_results").fetchone()[0]
     summary = {

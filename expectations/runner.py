@@ -613,7 +613,16 @@ def _rebatch(reader, batch_rows: int):
 
 def _to_pandas(table):
     import pyarrow as pa
+    import pyarrow.compute as pc
 
+    # DuckDB sums are HUGEINT/DECIMAL, which Arrow hands to pandas as Python Decimal objects.
+    for i, f in enumerate(table.schema):
+        if pa.types.is_decimal(f.type):
+            try:
+                col = pc.cast(table.column(i), pa.int64() if f.type.scale == 0 else pa.float64())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                col = pc.cast(table.column(i), pa.float64(), safe=False)
+            table = table.set_column(i, f.name, col)
     # GX compares datetimes vectorised only for datetime64[ns] and numbers only for int64/float64;
     # Arrow gives datetime64[us] and int32, which GX checks value by value in Python (several times slower).
     try:
@@ -708,38 +717,49 @@ body{font-family:system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em;width:100%}
 th,td{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top;font-size:.9em}
 th{background:#f3f3f3}
-.pass{color:#1a7f37;font-weight:600}.fail{color:#c62828;font-weight:600}
-tr.failrow{background:#fdecea}
+.pass{color:#1a7f37;font-weight:600}.fail{color:#c62828;font-weight:600}.warn{color:#b26a00;font-weight:600}
+tr.failrow{background:#fdecea}tr.warnrow{background:#fff4e0}
 code{font-size:.9em}.muted{color:#777}
 """
 
 
 def _render_html(results: list[SuiteResult], run_at: datetime) -> str:
     e = html.escape
-    ok = all(r.success for r in results)
 
-    def status(success: bool) -> str:
-        return '<span class="pass">PASS</span>' if success else '<span class="fail">FAIL</span>'
+    def level(success: bool, critical: bool = True) -> str:
+        return "pass" if success else "fail" if critical else "warn"
+
+    def status(success: bool, critical: bool = True) -> str:
+        lv = level(success, critical)
+        return f'<span class="{lv}">{"WARN" if lv == "warn" else lv.upper()}</span>'
+
+    def row_class(success: bool, critical: bool = True) -> str:
+        lv = level(success, critical)
+        return "" if lv == "pass" else f"{lv}row"
+
+    ok = all(r.success for r in results)
+    ok_critical = not any(r.critical_failed for r in results)
 
     out = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>Validation {e(run_at.isoformat())}</title><style>{_CSS}</style></head><body>",
-        f"<h1>Data validation {status(ok)}</h1>",
+        f"<h1>Data validation {status(ok, not ok_critical)}</h1>",
         f"<p class='muted'>Run started {e(run_at.strftime('%Y-%m-%d %H:%M:%S %Z'))}; {len(results)} suite(s).</p>",
         "<table><tr><th>Suite</th><th>Target</th><th>Partition</th><th>Status</th><th>Failed checks</th>"
         "<th>Rows</th><th>Batches</th><th>Seconds</th></tr>",
     ]
     for i, r in enumerate(results):
         failed = ", ".join(o.name for o in r.failed) or "-"
+        crit = bool(r.critical_failed)
         out.append(
-            f"<tr class='{'' if r.success else 'failrow'}'><td><a href='#s{i}'>{e(r.suite)}</a></td>"
+            f"<tr class='{row_class(r.success, crit)}'><td><a href='#s{i}'>{e(r.suite)}</a></td>"
             f"<td><code>{e(r.target)}</code></td><td><code>{e(r.where or 'all rows')}</code></td>"
-            f"<td>{status(r.success)}</td><td>{e(failed)}</td><td>{r.rows:,}</td><td>{r.batches}</td>"
+            f"<td>{status(r.success, crit)}</td><td>{e(failed)}</td><td>{r.rows:,}</td><td>{r.batches}</td>"
             f"<td>{r.seconds:.2f}</td></tr>"
         )
     out.append("</table>")
     for i, r in enumerate(results):
-        out.append(f"<h2 id='s{i}'>{e(r.suite)} {status(r.success)}</h2>")
+        out.append(f"<h2 id='s{i}'>{e(r.suite)} {status(r.success, bool(r.critical_failed))}</h2>")
         out.append(f"<p>{e(r.summary())}</p>")
         if r.parameters:
             params = ", ".join(f"{k} = {v}" for k, v in r.parameters.items())
@@ -748,10 +768,11 @@ def _render_html(results: list[SuiteResult], run_at: datetime) -> str:
             "<table><tr><th>Status</th><th>Check</th><th>Column</th><th>Unexpected</th><th>Checked</th>"
             "<th>Details</th><th>Expectation</th></tr>"
         )
-        for o in sorted(r.outcomes, key=lambda o: o.success):
+        for o in sorted(r.outcomes, key=lambda o: (o.success, o.severity != "critical")):
             notes = f"<br><span class='muted'>{e(o.notes)}</span>" if o.notes else ""
+            crit = o.severity == "critical"
             out.append(
-                f"<tr class='{'' if o.success else 'failrow'}'><td>{status(o.success)}</td>"
+                f"<tr class='{row_class(o.success, crit)}'><td>{status(o.success, crit)}</td>"
                 f"<td>{e(o.name)}{notes}</td><td>{e(o.column or '')}</td><td>{o.unexpected_count:,}</td>"
                 f"<td>{o.element_count:,}</td><td>{e(o.details)}</td><td><code>{e(o.expectation)}</code></td></tr>"
             )

@@ -114,7 +114,7 @@ def raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResource):
                       "first_problems": "\n".join(p for r in loads for p in r.problems[:2])[:2000] or "none"},
         )
     if raw_key("acd_queue_events") in selected:
-        failed = [r.summary() for results in gx_results.values() for r in results if not r.success]
+        failed = [r.summary() for results in gx_results.values() for r in results if r.critical_failed]
         yield AssetCheckResult(
             asset_key=raw_key("acd_queue_events"),
             check_name=GX_ACD,

@@ -39,7 +39,7 @@ def gx_fct_queue_intervals(context, warehouse: WarehouseResource) -> AssetCheckR
     with warehouse.connect() as con:
         results = validate_queue_intervals(con)
         record_suite_results(con, context.run.run_id, results, ["acd_queue_events"], None)
-    failed = [r.summary() for r in results if not r.success]
+    failed = [r.summary() for r in results if r.critical_failed]
     return AssetCheckResult(
         passed=not failed,
         severity=AssetCheckSeverity.WARN,

@@ -115,12 +115,12 @@ def run_until(st: SimState, prim: dict[str, list], day_end: int, pyr: random.Ran
     rnd = pyr.random
 
     out = {k: [] for k in ("gid", "leg", "q", "t0", "outcome", "t_out", "agent", "rna_agent", "rna_t",
-                           "talk", "hold_n", "hold", "acw", "xfer", "prior_wait", "via")}
+                           "talk", "hold_n", "hold", "acw", "xfer", "prior_wait", "via", "from_agent")}
     o_gid, o_leg, o_q, o_t0 = out["gid"].append, out["leg"].append, out["q"].append, out["t0"].append
     o_outcome, o_tout, o_agent = out["outcome"].append, out["t_out"].append, out["agent"].append
     o_rna_a, o_rna_t, o_talk = out["rna_agent"].append, out["rna_t"].append, out["talk"].append
     o_hn, o_hold, o_acw, o_xfer = out["hold_n"].append, out["hold"].append, out["acw"].append, out["xfer"].append
-    o_pw, o_via = out["prior_wait"].append, out["via"].append
+    o_pw, o_via, o_from = out["prior_wait"].append, out["via"].append, out["from_agent"].append
     redials: list[tuple[int, int, int, int]] = []  # (gid, parent gid, dial time, queue arrival)
     outbound: list[tuple[int, int, int]] = []  # (agent, idle from, idle until)
 
@@ -174,11 +174,11 @@ def run_until(st: SimState, prim: dict[str, list], day_end: int, pyr: random.Ran
     i, n_prim = 0, len(P_t)
     while True:
         if pend and pend[0][0] < day_end and (i >= n_prim or pend[0][0] < P_t[i]):
-            (t0, _, gid, leg, q, pat, talk, hold_n, hold, acw, xfer, rna, prior_wait, via) = pop(pend)
+            (t0, _, gid, leg, q, pat, talk, hold_n, hold, acw, xfer, rna, prior_wait, via, from_a) = pop(pend)
         elif i < n_prim:
             t0, gid, leg, q, pat = P_t[i], P_gid[i], 1, P_q[i], P_pat[i]
             talk, hold_n, hold, acw, xfer, rna = P_talk[i], P_hn[i], P_hold[i], P_acw[i], P_xfer[i], P_rna[i]
-            prior_wait, via = 0, PRIMARY
+            prior_wait, via, from_a = 0, PRIMARY, -1
             i += 1
         else:
             break
@@ -213,6 +213,7 @@ def run_until(st: SimState, prim: dict[str, list], day_end: int, pyr: random.Ran
         o_rna_t(rna_t)
         o_pw(prior_wait)
         o_via(via)
+        o_from(from_a)
         if a < 0:
             o_agent(-1)
             o_talk(0)
@@ -237,7 +238,7 @@ def run_until(st: SimState, prim: dict[str, list], day_end: int, pyr: random.Ran
                     r_pat = max(1, int(pyr.lognormvariate(pat_mu[q], M.PATIENCE_SIGMA)))
                     st.seq += 1
                     push(pend, (arrive, st.seq, rgid, 1, q, r_pat, r_talk, r_hn, r_hold, r_acw, r_xfer,
-                                rnd() < M.RNA_P, 0, REDIAL))
+                                rnd() < M.RNA_P, 0, REDIAL, -1))
             else:
                 t_ex = t0 + mx
                 o_outcome(TIMEOUT)
@@ -246,7 +247,7 @@ def run_until(st: SimState, prim: dict[str, list], day_end: int, pyr: random.Ran
                 n_talk, n_hn, n_hold, n_acw = st.draw_leg(q2, pyr)
                 st.seq += 1
                 push(pend, (t_ex, st.seq, gid, leg + 1, q2, pat - mx, n_talk, n_hn, n_hold, n_acw, -1,
-                            rnd() < M.RNA_P, prior_wait + mx, VIA_OVERFLOW))
+                            rnd() < M.RNA_P, prior_wait + mx, VIA_OVERFLOW, -1))
             continue
 
         m = mult[a]
@@ -268,7 +269,7 @@ def run_until(st: SimState, prim: dict[str, list], day_end: int, pyr: random.Ran
             n_pat = max(5, int(1.3 * pyr.lognormvariate(pat_mu[xfer], M.PATIENCE_SIGMA)))
             st.seq += 1
             push(pend, (line_end, st.seq, gid, leg + 1, xfer, n_pat, n_talk, n_hn, n_hold, n_acw, -1,
-                        rnd() < M.RNA_P, prior_wait + s - t0, VIA_TRANSFER))
+                        rnd() < M.RNA_P, prior_wait + s - t0, VIA_TRANSFER, a))
         else:
             xfer = -1
         o_agent(a)

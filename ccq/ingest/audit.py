@@ -44,6 +44,7 @@ AUDIT_DDL = [
         table_name VARCHAR,               -- raw table or model name whose lineage it guards
         partition_date DATE,              -- the day validated; NULL = whole relation
         success BOOLEAN NOT NULL,
+        severity VARCHAR NOT NULL,        -- critical: a failure uncertifies; warning: reported only
         unexpected_count BIGINT,
         element_count BIGINT,
         details VARCHAR,

@@ -15,4 +15,4 @@ select
         || case when unexpected_count is not null
                 then ' (' || cast(unexpected_count as {{ dbt.type_string() }}) || ' unexpected)' else '' end as problem
 from {{ ref('stg_audit__check_results') }}
-where not success
+where not success and severity = 'critical'

@@ -57,8 +57,8 @@ select
     period_start_utc,
     scope_type,
     scope_id,
-    cast({{ k.numerator }} as {{ dbt.type_float() }}) as numerator,
-    cast({{ k.denominator }} as {{ dbt.type_float() }}) as denominator
+    cast({{ k.numerator }} as double) as numerator,
+    cast({{ k.denominator }} as double) as denominator
 from scoped
 {% if not loop.last %}union all{% endif %}
 {% endfor %}

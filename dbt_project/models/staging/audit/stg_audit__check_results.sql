@@ -9,6 +9,7 @@ select
     table_name,
     partition_date,
     success,
+    severity,
     unexpected_count,
     element_count,
     details,
