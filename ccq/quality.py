@@ -26,16 +26,20 @@ def record_suite_results(
     results: Iterable,  # expectations.runner.SuiteResult
     table_names: Iterable[str],
     partition_date: date | None = None,
+    replace_all_partitions: bool = False,
 ) -> int:
-    """Replace the outcomes of these suites for this partition with the new ones."""
+    """Replace the outcomes of these suites for this partition (or for every partition) with the new ones."""
     ensure_audit(con)
     rows = []
     tables = list(table_names) or [ALL_TABLES]
     for res in results:
-        con.execute(
-            "DELETE FROM audit.check_results WHERE suite = ? AND target = ? AND partition_date IS NOT DISTINCT FROM ?",
-            [res.suite, res.target, partition_date],
-        )
+        if replace_all_partitions:
+            con.execute("DELETE FROM audit.check_results WHERE suite = ? AND target = ?", [res.suite, res.target])
+        else:
+            con.execute(
+                "DELETE FROM audit.check_results WHERE suite = ? AND target = ? AND partition_date IS NOT DISTINCT FROM ?",
+                [res.suite, res.target, partition_date],
+            )
         for o in res.outcomes:
             for t in tables:
                 rows.append((run_id, "gx_suite", res.suite, o.name if not o.column else f"{o.name}({o.column})",

@@ -36,9 +36,22 @@ FCT_QUEUE_INTERVALS = get_asset_key_for_model([warehouse_models], "fct_queue_int
 def gx_fct_queue_intervals(context, warehouse: WarehouseResource) -> AssetCheckResult:
     from expectations.runner import validate_queue_intervals
 
+    run_id = context.run.run_id
     with warehouse.connect() as con:
         results = validate_queue_intervals(con)
-        record_suite_results(con, context.run.run_id, results, ["acd_queue_events"], None)
+        if not any(r.critical_failed for r in results):
+            record_suite_results(con, run_id, results, ["acd_queue_events"], None, replace_all_partitions=True)
+        else:
+            # Localise the failure to the UTC days it is in, so only the periods touching them
+            # lose their certification: one pass more, and only when something failed.
+            con.execute("DELETE FROM audit.check_results WHERE suite = 'fct_queue_intervals'")
+            days = [d for (d,) in con.execute(
+                "SELECT DISTINCT cast(interval_start_utc AS date) FROM marts.fct_queue_intervals ORDER BY 1").fetchall()]
+            results = []
+            for day in days:
+                day_results = validate_queue_intervals(con, where=f"cast(interval_start_utc AS date) = DATE '{day}'")
+                record_suite_results(con, run_id, day_results, ["acd_queue_events"], day)
+                results += day_results
     failed = [r.summary() for r in results if r.critical_failed]
     return AssetCheckResult(
         passed=not failed,

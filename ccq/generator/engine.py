@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from ccq.generator import model as M
-from ccq.generator.demand import SLOTS, Demand, QueueInfo
+from ccq.generator.demand import SLOTS, WEEKDAY_WEIGHT, Demand, QueueInfo
 from ccq.generator.output import Outbox, ids, take
 from ccq.generator.queue_sim import (ABANDONED, BIG, CONNECTED, TIMEOUT, VIA_TRANSFER, SimState,
                                      run_until)
@@ -142,7 +142,6 @@ class Generator:
         R = self.R
         self.agent_ids = pa.array(R.agent_id, pa.string())
         self.queue_ids = pa.array([q.queue_id for q in self.queues], pa.string())
-        self.agent_site = np.array([s for s in R.site], dtype=object)
         self.site_list = sorted(site_tz)
         self.agent_site_idx = np.array([self.site_list.index(s) for s in R.site])
         self.n_cust = max(20_000, cfg.agents * 3000)
@@ -331,7 +330,6 @@ class Generator:
         ae = np.maximum(ae, S["we"])
         rank = S["shift"] - S["shift"].min()
         ae = np.maximum.accumulate(rank * (1 << 41) + ae) - rank * (1 << 41)
-        n = len(ae)
         next_ws = np.append(S["ws"][1:], BIG)
         merged = ~S["last"] & (ae >= next_ws)  # a call ran through the whole pause
         prev_merged = np.append(False, merged[:-1])
@@ -360,7 +358,6 @@ class Generator:
             agent_id=take(self.agent_ids, a), event_at=t,
             state=take(STATES, st), reason=take(REASON_NAMES, np.where(st == 2, rs, -1)),
         )
-        del n
 
     # -- calls ------------------------------------------------------------------------------
     def _contacts(self, d: int) -> tuple[_Registry, dict[str, list]]:
@@ -501,7 +498,6 @@ class Generator:
         identified = self._lookup(gid, "identified")
         cat = self._lookup(gid, "cat")
         rep = self._lookup(gid, "rep")
-        intent = self._lookup(gid, "q")
         wait = s - L["t0"]
 
         # ACD queue events
@@ -681,13 +677,14 @@ class Generator:
         go = r.random(len(rp)) < rp
         if go.any():
             rg = rg[go]
-            offs = np.minimum(r.geometric(0.45, len(rg)), 10)
-            rday = d + offs
+            rday = d + np.minimum(r.geometric(0.45, len(rg)), 10)
+            for _ in range(3):  # fewer people call back at the weekend
+                dow = (rday + 3) % 7
+                rday = rday + (r.random(len(rday)) > WEEKDAY_WEIGHT[dow] / WEEKDAY_WEIGHT.max())
             rq_, rc_, rcat_ = self._lookup(rg, "q"), self._lookup(rg, "cust"), self._lookup(rg, "cat")
             for day in np.unique(rday):
                 m = rday == day
                 self.repeats.setdefault(int(day), []).append((rq_[m], rc_[m], rcat_[m]))
-        del intent
 
     def _outbound(self, r, ob: np.ndarray, custs: np.ndarray) -> None:
         a, idle_from, idle_to = ob[:, 0], ob[:, 1], ob[:, 2]
@@ -791,7 +788,8 @@ class Generator:
         r = self.rng(41, X)
         parts = self.crm_raw.pop(X, [])
         day0 = X * DAY
-        rows = []  # case rows: (case no, cust, opened, cat, status, resolved_at, updated)
+        rows = []  # case versions: (case no, customer, opened, category, status, resolved_at, updated_at)
+        touched = np.zeros(0, np.int64)
         if parts:
             raw = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
             o = np.argsort(raw["created"], kind="stable")
@@ -801,17 +799,18 @@ class Generator:
             uk, first, inv = np.unique(key, return_index=True, return_inverse=True)
             last = np.zeros(len(uk), dtype=np.int64)
             np.maximum.at(last, inv, np.arange(n))
-            pos = np.searchsorted(self.open_keys, uk)
-            pos_c = np.minimum(pos, max(len(self.open_keys) - 1, 0))
-            found = (pos < len(self.open_keys)) & (self.open_keys[pos_c] == uk) if len(self.open_keys) else np.zeros(len(uk), bool)
-            case_no = np.where(found, self.open_case[pos_c] if len(self.open_keys) else 0, -1)
-            opened = np.where(found, self.open_opened[pos_c] if len(self.open_keys) else 0, raw["created"][first])
-            new = np.flatnonzero(~found)
+            case_no = np.full(len(uk), -1, dtype=np.int64)
+            opened = raw["created"][first]
+            if len(self.open_keys):
+                pos = np.minimum(np.searchsorted(self.open_keys, uk), len(self.open_keys) - 1)
+                found = self.open_keys[pos] == uk
+                case_no[found] = self.open_case[pos[found]]
+                opened[found] = self.open_opened[pos[found]]
+            new = np.flatnonzero(case_no < 0)
             new = new[np.argsort(first[new], kind="stable")]
             case_no[new] = self.counters["case"] + 1 + np.arange(len(new))
             self.counters["case"] += len(new)
-            i_case = case_no[inv]
-            case_ids = ids("CS", i_case, 9)
+            case_ids = ids("CS", case_no[inv], 9)
             self.out.add(
                 "crm_interactions", np.full(n, X), raw["created"],
                 interaction_id=self._ids("interaction", "I", n, 10), case_id=case_ids,
@@ -832,38 +831,31 @@ class Generator:
                     received_at=raw["comp_at"][cp], category=take(M.COMPLAINT_CATEGORIES, raw["comp_cat"][cp]),
                     severity=take(SEVERITIES, raw["comp_sev"][cp]),
                 )
-            last_wrap = raw["wrap"][last]
             upd = raw["created"][last]
-            closed = np.isin(last_wrap, [RESOLVED, INFO])
-            status = np.where(closed, 1, 0)
-            rows.append((case_no, uk // 64, opened, uk % 64, status, np.where(closed, upd, -1), upd))
-            # open set: drop the touched keys, re-add those still open
-            keep = np.ones(len(self.open_keys), bool)
-            keep[pos_c[found]] = False
+            closed = np.isin(raw["wrap"][last], [RESOLVED, INFO])
+            rows.append((case_no, uk // 64, opened, uk % 64, closed.astype(np.int64), np.where(closed, upd, -1), upd))
+            keep = ~np.isin(self.open_keys, uk)
             still = ~closed
             self._set_open(np.concatenate([self.open_keys[keep], uk[still]]),
                            np.concatenate([self.open_case[keep], case_no[still]]),
                            np.concatenate([self.open_opened[keep], opened[still]]),
-                           np.concatenate([self.open_last[keep], upd[still]]),
-                           touched_from=len(self.open_keys[keep]))
-        else:
-            self._touched = np.zeros(len(self.open_keys), bool)
-        # back office resolves some open cases; stale ones are closed by a nightly job
+                           np.concatenate([self.open_last[keep], upd[still]]))
+            touched = uk
+        # the back office resolves some open cases; a nightly job closes stale ones
         k = len(self.open_keys)
         if k:
-            untouched = ~self._touched
+            untouched = ~np.isin(self.open_keys, touched)
             stale = untouched & (self.open_last < day0 - 14 * DAY)
             bo = untouched & ~stale & (r.random(k) < 0.10)
             bo_at = day0 + r.integers(8 * 3600, 18 * 3600, k)
-            nightly = day0 + 2 * 3600
-            for m, status, at in ((stale, 2, np.full(k, nightly)), (bo, 1, bo_at)):
+            for m, status, at in ((stale, 2, np.full(k, day0 + 2 * 3600)), (bo, 1, bo_at)):
                 if m.any():
                     rows.append((self.open_case[m], self.open_keys[m] // 64, self.open_opened[m],
                                  self.open_keys[m] % 64, np.full(int(m.sum()), status), at[m], at[m]))
             gone = stale | bo
             if gone.any():
                 self._set_open(self.open_keys[~gone], self.open_case[~gone], self.open_opened[~gone],
-                               self.open_last[~gone], touched_from=None)
+                               self.open_last[~gone])
         if rows:
             cno, cust, opened, cat, status, res, upd = (np.concatenate(x) for x in zip(*rows))
             self.out.add(
@@ -873,14 +865,10 @@ class Generator:
                 resolved_at=res, updated_at=upd,
             )
 
-    def _set_open(self, keys, case, opened, last, touched_from) -> None:
-        touched = np.zeros(len(keys), bool)
-        if touched_from is not None:
-            touched[touched_from:] = True
+    def _set_open(self, keys, case, opened, last) -> None:
         o = np.argsort(keys, kind="stable")
         self.open_keys, self.open_case = keys[o], case[o]
         self.open_opened, self.open_last = opened[o], last[o]
-        self._touched = touched[o]
 
     def _roster(self, X: int) -> None:
         R = self.R
@@ -931,8 +919,9 @@ class Generator:
         nqst = len(M.STAFF_QUESTIONS)
         resp = np.repeat(np.arange(k), nqst)
         qq = np.tile(np.arange(nqst), k)
-        mood = 3.5 + self.team_effect[R.team[answer]] + r.normal(0, 0.1) + np.array([0.2, -0.3, 0.1, 0.0, -0.2])[qq].reshape(k, nqst).mean(axis=1) * 0
-        score = np.clip(np.rint(mood[resp] + np.array([0.2, -0.3, 0.1, 0.0, -0.2])[qq] + r.normal(0, 0.9, len(resp))), 1, 5)
+        mood = 3.5 + self.team_effect[R.team[answer]] + r.normal(0, 0.1)  # team climate plus this month's drift
+        question_effect = np.array([0.2, -0.3, 0.1, 0.0, -0.2])
+        score = np.clip(np.rint(mood[resp] + question_effect[qq] + r.normal(0, 0.9, len(resp))), 1, 5)
         rid = self._ids("response", "R", k, 8)
         self.out.add(
             "hr_staff_survey", day[resp], day[resp] * DAY + resp,

@@ -314,12 +314,14 @@ class Workforce:
             cov = np.zeros(NSLOT)
             cov[: NSLOT - 96] += self.carry[g]
             tmpl = self._template(g, dow)
+            inv_req = 1.0 / np.maximum(req, 1.0)
             for a in members:
                 starts, cover = tmpl[bool(R.ft[a])]
                 allowed = L * DAY + starts >= self.last_end[a] + 11 * 3600
                 if not allowed.any():
                     continue
-                d = req - cov
+                # relative shortfall: when short of people, spread the gap instead of starving the evening
+                d = (req - cov) * inv_req
                 score = cover @ np.maximum(d, 0) + 1e-3 * (cover @ d)
                 score[~allowed] = -np.inf
                 k = int(np.argmax(score))
