@@ -5,6 +5,7 @@
     ccq app       start the Streamlit app on the published snapshot
     ccq kpis      print KPI values with their certified flag
     ccq generate  write demo extracts into the landing folder only
+    ccq contract  the raw contract as a readable page
 
 Where the working data lives: --home, else $CCQ_HOME, else .ccq/ in the project.
 """
@@ -150,6 +151,18 @@ def cmd_kpis(args) -> int:
     return 0
 
 
+def cmd_contract(args) -> int:
+    from ccq.contract import render_markdown
+
+    text = render_markdown()
+    if args.write:
+        Path(args.write).write_text(text, encoding="utf-8")
+        _say(f"wrote {args.write}")
+    else:
+        print(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ccq", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--home", help="working data folder (default: $CCQ_HOME, else .ccq in the project)")
@@ -185,6 +198,10 @@ def build_parser() -> argparse.ArgumentParser:
     kpis.add_argument("--scope", help="only this scope id (a queue id, or * for the whole centre)")
     kpis.add_argument("--period", help="only the period starting on this date (YYYY-MM-DD)")
     kpis.set_defaults(func=cmd_kpis)
+
+    contract = sub.add_parser("contract", help="print (or --write) the readable page of the raw contract")
+    contract.add_argument("--write", metavar="PATH", help="write the Markdown page there (docs/raw_contract.md)")
+    contract.set_defaults(func=cmd_contract)
     return p
 
 

@@ -326,3 +326,22 @@ def test_unreadable_snapshot_shows_error_not_traceback(tmp_path, monkeypatch):
     at = _run()
     assert len(at.error) == 1
     assert "kpi_values" in _plain(at.error[0].value)
+
+
+def test_scorecard_on_the_pipeline_snapshot_shows_the_mart_values(hand_built, hand_built_snapshot, monkeypatch):
+    """The real pipeline's snapshot: tiles equal marts.kpi_values for the chosen queue and day."""
+    paths, _ = hand_built
+    monkeypatch.setenv("CCQ_HOME", str(paths.home))
+    at = _run({"grain": "day", "period": "2026-03-02", "queue": "Q_PREMIUM"})
+    tiles = _tiles(at)
+    assert tiles["Service level"] == "50.0%"        # 2 / 4, hand-computed in test_kpis_hand_built
+    assert tiles["Average handle time"] == "4:00"   # 720 s / 3
+    assert tiles["Offered"] == "4"
+    table = _table(at)
+    mart = dict(hand_built_snapshot.execute(
+        "SELECT kpi, value FROM marts.kpi_values WHERE grain = 'day' AND scope_id = 'Q_PREMIUM' "
+        "AND period_start = TIMESTAMP '2026-03-02'").fetchall())
+    shown = dict(zip(table["kpi"], table["value"]))
+    assert set(shown) == set(mart) and shown == pytest.approx(mart)
+    at.selectbox(key="flt_queue").select("*").run()
+    assert _tiles(at)["Service level"] == "45.5%"   # 5 / 11 for the whole centre

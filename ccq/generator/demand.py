@@ -103,7 +103,24 @@ class Demand:
         self.aht = np.array([q.aht for q in queues])
         self.offered_share = np.array([q.to_agent_share for q in queues]) * (1 - M.BLOCKED_P)
         self.thresholds = np.array([q.sl_threshold for q in queues], dtype=float)
+        self.extra = self._extra_legs()
         self._cache: dict = {}
+
+    def _extra_legs(self) -> np.ndarray:
+        """Offered legs per first call beyond the first call itself: repeats, redials, transfers in.
+
+        The planners know these ratios from history, so the forecast is unbiased on average.
+        """
+        ids = {q.queue_id: q.index for q in self.queues}
+        first = self.share * self.offered_share
+        extra = np.zeros(len(self.queues))
+        for q in self.queues:
+            res = q.ct.resolve_p
+            extra[q.index] += 0.38 * (1 - res) + 0.05 * res + 0.015  # repeats and redials
+            targets = [ids[t] for t in q.ct.transfer_to if t in ids]
+            for t in targets:
+                extra[t] += first[q.index] * q.ct.transfer_p / len(targets) / max(first[t], 1e-9)
+        return extra
 
     def rng(self, *keys: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, *keys])
@@ -183,11 +200,11 @@ class Demand:
         exp_rate, _, is_open = self.grid(utc_day)
         r = self.rng(12, utc_day)
         nq = len(self.queues)
-        bias = np.exp(r.normal(0, 0.06, nq))
-        if r.random() < 0.15:  # some days the planners misjudge the whole day
-            bias *= np.exp(r.choice([-1, 1]) * r.uniform(0.08, 0.15))
+        bias = np.exp(r.normal(0, 0.05, nq))
+        if r.random() < 0.12:  # some days the planners misjudge the whole day
+            bias *= np.exp(r.choice([-1, 1]) * r.uniform(0.06, 0.12))
         noise = np.exp(r.normal(0, 0.08, (nq, SLOTS)))
-        offered = exp_rate * self.offered_share[:, None] * (1 + M.REPEAT_EXTRA) * is_open
+        offered = exp_rate * (self.offered_share * (1 + self.extra))[:, None] * is_open
         fc = offered * bias[:, None] * noise
         aht = self.aht * np.exp(r.normal(0, 0.04, nq))
         self._cache[key] = (fc, aht)
@@ -207,7 +224,7 @@ class Demand:
             o, c = open_hours(q.ct, dows)
             is_open = (hours[None, :] >= o[:, None]) & (hours[None, :] < c[:, None])
             lam = self.base * self.share[q.index] * WEEKDAY_WEIGHT[:, None] * frac
-            lam = lam * self.offered_share[q.index] * (1 + M.REPEAT_EXTRA) * is_open
+            lam = lam * self.offered_share[q.index] * (1 + self.extra[q.index]) * is_open
             load[q.index] = lam * q.aht / 900.0
         return erlang_required(load, self.aht[:, None, None], self.thresholds[:, None, None], M.SL_PLAN_TARGET)
 

@@ -677,10 +677,9 @@ class Generator:
         go = r.random(len(rp)) < rp
         if go.any():
             rg = rg[go]
-            rday = d + np.minimum(r.geometric(0.45, len(rg)), 10)
-            for _ in range(3):  # fewer people call back at the weekend
-                dow = (rday + 3) % 7
-                rday = rday + (r.random(len(rday)) > WEEKDAY_WEIGHT[dow] / WEEKDAY_WEIGHT.max())
+            offs = np.arange(1, 11)
+            w = 0.55 ** offs * WEEKDAY_WEIGHT[(d + offs + 3) % 7]  # soon, and less at the weekend
+            rday = d + r.choice(offs, len(rg), p=w / w.sum())
             rq_, rc_, rcat_ = self._lookup(rg, "q"), self._lookup(rg, "cust"), self._lookup(rg, "cat")
             for day in np.unique(rday):
                 m = rday == day

@@ -51,6 +51,7 @@ SHORT_ABANDON_SHARE = 0.03
 PATIENCE_SIGMA = 0.9
 HOLD_MEDIAN, HOLD_SIGMA = 50.0, 0.7
 ACW_SIGMA = 0.5
+SECONDARY_DELAY = 10  # seconds an agent must be idle before taking a secondary-skill call
 RNA_P = 0.03  # a ringing agent does not pick up
 REDIAL_P = 0.35  # abandoned caller dials again within the hour
 OUTBOUND_P = 0.10  # agent places an outbound call in an idle gap of 5+ minutes
@@ -60,9 +61,8 @@ TRAINING_P = 1 / 45  # chance a working agent attends a course on a given day
 PT_SHARE = 0.2
 FT_HOURS, PT_HOURS = 37.5, 20.0
 TEAM_SIZE = 12
-STAFFING_RATIO = 1.0  # required agent-hours / available agent-hours at season 1
+STAFFING_RATIO = 1.04  # required agent-hours / available agent-hours at season 1
 SL_PLAN_TARGET = 0.80
-REPEAT_EXTRA = 0.10  # offered legs on top of first calls (repeats, redials, transfers)
 
 # Service numbers dialled; which one is the intent's front door.
 SERVICE_NUMBERS = {

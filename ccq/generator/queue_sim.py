@@ -29,7 +29,7 @@ PRIMARY, VIA_TRANSFER, VIA_OVERFLOW, REDIAL = 0, 1, 2, 3
 class SimState:
     def __init__(self, n_agents: int, skills: list[tuple[int, ...]], queues: list[QueueInfo]):
         self.nq = len(queues)
-        self.heaps: list[list] = [[] for _ in range(self.nq)]
+        self.heaps: list[list] = [[] for _ in range(2 * self.nq)]  # per queue: primary, secondary agents
         self.ver = [0] * n_agents
         self.free_at = [0] * n_agents
         self.ws: list[list[int]] = [[] for _ in range(n_agents)]
@@ -37,7 +37,10 @@ class SimState:
         self.wg: list[list[int]] = [[] for _ in range(n_agents)]
         self.wp = [0] * n_agents
         self.parked = set(range(n_agents))
-        self.skills = [tuple(s) for s in skills]
+        # (heap, delay): a queue takes an idle agent of its own first; an agent with the queue as a
+        # secondary skill only when none is idle and after `delay` seconds idle (skill levels)
+        self.skills = [tuple((2 * q + (j > 0), 0 if j == 0 else M.SECONDARY_DELAY) for j, q in enumerate(s))
+                       for s in skills]
         self.mult = [1.0] * n_agents
         self.w_ae = array("q")  # actual end of every READY window, by global window id
         self.pending: list[tuple] = []
@@ -88,9 +91,7 @@ class SimState:
         if p == n:
             self.parked.add(a)
             return
-        k = wsa[p] if wsa[p] > f else f
-        for q in self.skills[a]:
-            heapq.heappush(self.heaps[q], (k, a, v))
+        _push_agent(self.heaps, self.skills[a], wsa, wea, p, wsa[p] if wsa[p] > f else f, a, v)
 
     def draw_leg(self, q: int, pyr: random.Random) -> tuple[int, int, int, int]:
         talk = min(3600, max(15, int(pyr.lognormvariate(self.talk_mu[q], self.talk_sig[q]))))
@@ -103,6 +104,17 @@ class SimState:
         return talk, hold_n, hold, acw
 
 
+def _push_agent(heaps, skills, wsa, wea, p, k, a, v) -> None:
+    """Offer agent a (free from k, inside window p) to each skilled queue, with the skill's delay."""
+    for h, delay in skills:
+        kq = k + delay
+        if kq >= wea[p]:
+            if p + 1 >= len(wsa) or wsa[p + 1] + delay >= wea[p + 1]:
+                continue
+            kq = wsa[p + 1] + delay
+        heapq.heappush(heaps[h], (kq, a, v))
+
+
 def run_until(st: SimState, prim: dict[str, list], day_end: int, pyr: random.Random):
     """Route the day's first legs (sorted by time) and every pending leg due before day_end."""
     heaps, ver, fa = st.heaps, st.ver, st.free_at
@@ -113,6 +125,7 @@ def run_until(st: SimState, prim: dict[str, list], day_end: int, pyr: random.Ran
     ov_to, ov_after = st.ov_to, st.ov_after
     xfer_targets, xfer_p, pat_mu = st.xfer_targets, st.xfer_p, st.pat_mu
     rnd = pyr.random
+    push_agent = _push_agent
 
     out = {k: [] for k in ("gid", "leg", "q", "t0", "outcome", "t_out", "agent", "rna_agent", "rna_t",
                            "talk", "hold_n", "hold", "acw", "xfer", "prior_wait", "via", "from_agent")}
@@ -136,12 +149,9 @@ def run_until(st: SimState, prim: dict[str, list], day_end: int, pyr: random.Ran
         if p == n:
             parked.add(a)
             return
-        k = wsa[p] if wsa[p] > f else f
-        for qq in skills[a]:
-            push(heaps[qq], (k, a, v))
+        push_agent(heaps, skills[a], wsa, wea, p, wsa[p] if wsa[p] > f else f, a, v)
 
-    def select(q, t):
-        h = heaps[q]
+    def pick(h, t):
         while h:
             k, a, v = h[0]
             if v != ver[a]:
@@ -163,10 +173,15 @@ def run_until(st: SimState, prim: dict[str, list], day_end: int, pyr: random.Ran
             if p == n:
                 parked.add(a)
                 continue
-            k = wsa[p]
-            for qq in skills[a]:
-                push(heaps[qq], (k, a, v))
+            push_agent(heaps, skills[a], wsa, wea, p, wsa[p], a, v)
         return BIG, -1
+
+    def select(q, t):
+        s1, a1 = pick(heaps[2 * q], t)
+        if s1 <= t:
+            return s1, a1
+        s2, a2 = pick(heaps[2 * q + 1], t)
+        return (s2, a2) if s2 < s1 else (s1, a1)
 
     P_gid, P_q, P_t, P_pat = prim["gid"], prim["q"], prim["t"], prim["patience"]
     P_talk, P_hn, P_hold, P_acw = prim["talk"], prim["hold_n"], prim["hold"], prim["acw"]
@@ -192,6 +207,10 @@ def run_until(st: SimState, prim: dict[str, list], day_end: int, pyr: random.Ran
             if s - t0 > limit:
                 a = -1
                 break
+            wea, wpa = we[a], wp[a]
+            while wea[wpa] <= s:  # a secondary-skill key can sit in the agent's next window
+                wpa += 1
+            wp[a] = wpa
             if rna and rna_a < 0:
                 ring = 8 + int(rnd() * 12)
                 if s + ring < t0 + limit - 5:

@@ -1,0 +1,49 @@
+"""The Dagster definitions load, show the whole graph, and (through the session fixture)
+materialise it against a temporary DuckDB."""
+from __future__ import annotations
+
+from dagster import AssetKey, DagsterInstance
+
+from orchestration.definitions import defs
+
+
+def test_definitions_hold_every_layer():
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {"acd/acd_queue_events", "hr/hr_roster", "finance/finance_costs"} <= keys  # raw, one per table
+    assert len([k for k in keys if k.split("/")[0] in {"pbx", "acd", "ivr", "crm", "survey", "qa", "wfm", "hr", "finance"}]) == 16
+    assert any(k.endswith("fct_queue_intervals") for k in keys)
+    assert any(k.endswith("kpi_values") for k in keys)
+    assert {"audit/check_results", "published_snapshot"} <= keys
+    checks = {c.name for c in graph.asset_check_keys}
+    assert {"gx_fct_queue_intervals", "gx_raw_acd_queue_events", "reconciles"} <= checks
+    assert any(name.startswith("unique_stg_acd__queue_events") for name in checks)  # dbt tests as checks
+    assert {j.name for j in defs.resolve_all_job_defs()} >= {"load_extracts", "build_and_publish"}
+
+
+def test_raw_assets_are_partitioned_by_extract_day():
+    raw = defs.resolve_assets_def(AssetKey(["acd", "acd_queue_events"]))
+    assert raw.partitions_def.name == "extract_day"
+
+
+def test_kpis_wait_for_the_mart_suite():
+    graph = defs.resolve_asset_graph()
+    fct = next(k for k in graph.get_all_asset_keys() if k.path[-1] == "fct_queue_intervals")
+    kpi = next(k for k in graph.get_all_asset_keys() if k.path[-1] == "kpi_values")
+    ancestors = graph.get(kpi).parent_keys
+    seen, stack = set(), list(ancestors)
+    while stack:
+        k = stack.pop()
+        if k not in seen:
+            seen.add(k)
+            stack.extend(graph.get(k).parent_keys)
+    assert fct in seen and AssetKey(["audit", "check_results"]) in seen
+    assert [c for c in graph.asset_check_keys if c.name == "gx_fct_queue_intervals"]
+
+
+def test_runs_are_recorded_in_the_home_dagster_instance(hand_built):
+    paths, info = hand_built
+    instance = DagsterInstance.local_temp(str(paths.home / "dagster"))
+    jobs = {r.job_name for r in instance.get_runs()}
+    assert {"load_extracts", "build_and_publish"} <= jobs
+    assert set(instance.get_dynamic_partitions("extract_day")) == {"2026-03-02", "2026-03-03"}
