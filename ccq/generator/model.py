@@ -61,7 +61,7 @@ TRAINING_P = 1 / 45  # chance a working agent attends a course on a given day
 PT_SHARE = 0.2
 FT_HOURS, PT_HOURS = 37.5, 20.0
 TEAM_SIZE = 12
-STAFFING_RATIO = 1.04  # required agent-hours / available agent-hours at season 1
+STAFFING_RATIO = 1.0  # required agent-hours / available agent-hours at season 1
 SL_PLAN_TARGET = 0.80
 
 # Service numbers dialled; which one is the intent's front door.

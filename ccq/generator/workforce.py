@@ -302,7 +302,7 @@ class Workforce:
         induction = active & (L - R.hire_day < 7) & (dow < 5) & (R.hire_day >= monday - 6)
         working = active & ~induction & self._pattern(monday)[:, dow] & (L - R.hire_day >= 7)
 
-        sh_agent, sh_start = [], []  # local seconds
+        sh_agent, sh_start, sh_breaks = [], [], []  # local seconds; break offsets in slots
         for g in range(len(self.queues)):
             members = np.flatnonzero(working & (R.group == g))
             if len(members) == 0:
@@ -325,12 +325,30 @@ class Workforce:
                 score = cover @ np.maximum(d, 0) + 1e-3 * (cover @ d)
                 score[~allowed] = -np.inf
                 k = int(np.argmax(score))
-                cov += cover[k]
+                # breaks and lunch go where this queue is best covered, as a WFM tool places them
+                a0 = int(starts[k] // 900)
+                ft_a = bool(R.ft[a])
+                vec = np.zeros(NSLOT)
+                vec[a0 : a0 + (32 if ft_a else 16)] = 1
+                surplus = cov - req + r.random(NSLOT) * 1e-3
+                b1 = a0 + 7 + int(np.argmax(surplus[a0 + 7 : a0 + 10]))
+                vec[b1] = 0
+                if ft_a:
+                    lunch2 = surplus[a0 + 15 : a0 + 19] + surplus[a0 + 16 : a0 + 20]
+                    lu = a0 + 15 + int(np.argmax(lunch2))
+                    b2 = a0 + 25 + int(np.argmax(surplus[a0 + 25 : a0 + 28]))
+                    vec[lu : lu + 2] = 0
+                    vec[b2] = 0
+                else:
+                    lu = b2 = a0
+                cov += vec
                 sh_agent.append(a)
                 sh_start.append(L * DAY + starts[k])
+                sh_breaks.append((b1 - a0, lu - a0, b2 - a0))
             self.carry[g] = cov[96:]
         sh_agent = np.array(sh_agent, dtype=np.int64)
         sh_start = np.array(sh_start, dtype=np.int64)
+        sh_breaks = np.array(sh_breaks, dtype=np.int64).reshape(-1, 3) * 900
         ns = len(sh_agent)
         ft = R.ft[sh_agent] if ns else np.zeros(0, dtype=bool)
         span = np.where(ft, 8 * 3600, 4 * 3600)
@@ -362,11 +380,11 @@ class Workforce:
         ftm = np.flatnonzero(normal & ft)
         if len(ftm):
             S = sh_start[ftm]
-            b1 = S + r.choice([105, 120, 135], len(ftm)) * m
-            lu = S + r.choice([225, 240, 255, 270], len(ftm)) * m
+            b1 = S + sh_breaks[ftm, 0]
+            lu = S + sh_breaks[ftm, 1]
             xs = lu + 45 * m
             xe = xs + x_len[ftm]
-            b2 = np.maximum(S + r.choice([375, 390, 405], len(ftm)) * m, xe + 15 * m)
+            b2 = np.maximum(S + sh_breaks[ftm, 2], xe + 15 * m)
             E = S + 480 * m
             bounds = [S, b1, b1 + 15 * m, lu, lu + 30 * m, xs, xe, b2, b2 + 15 * m, E]
             xa = x_act[ftm]
@@ -378,7 +396,7 @@ class Workforce:
             S = sh_start[ptm]
             xs = S + 15 * m
             xe = xs + x_len[ptm]
-            b1 = np.maximum(S + r.choice([105, 120, 135], len(ptm)) * m, xe + 15 * m)
+            b1 = np.maximum(S + sh_breaks[ptm, 0], xe + 15 * m)
             bounds = [S, xs, xe, b1, b1 + 15 * m, S + 240 * m]
             for j, a in enumerate([OPEN, None, OPEN, BREAK, OPEN]):
                 segs.append((ptm, x_act[ptm] if a is None else np.full(len(ptm), a), bounds[j], bounds[j + 1]))
