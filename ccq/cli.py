@@ -3,6 +3,7 @@
     ccq demo      generate the demo centre, load, validate, build, certify, publish, open the app
     ccq refresh   load what is in the landing folder and rebuild
     ccq app       start the Streamlit app on the published snapshot
+    ccq dagster   start Dagster's UI (dagster dev) on the same working data
     ccq kpis      print KPI values with their certified flag
     ccq generate  write demo extracts into the landing folder only
     ccq contract  the raw contract as a readable page
@@ -115,6 +116,17 @@ def cmd_app(args) -> int:
         return 0
 
 
+def cmd_dagster(args) -> int:
+    paths = _use_home(args)
+    os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
+    dagster = Path(sys.executable).parent / "dagster"
+    _say(f"starting Dagster's UI on http://localhost:{args.port} (run history in {paths.dagster_home})")
+    try:
+        return subprocess.call([str(dagster), "dev", "-p", str(args.port)], cwd=str(Path(__file__).resolve().parent.parent))
+    except KeyboardInterrupt:
+        return 0
+
+
 def cmd_kpis(args) -> int:
     from tabulate import tabulate
 
@@ -190,6 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
     app = sub.add_parser("app", help="start the Streamlit app")
     app.add_argument("--port", type=int, default=8501)
     app.set_defaults(func=cmd_app)
+
+    dag = sub.add_parser("dagster", help="start Dagster's UI (dagster dev) on this home's run history")
+    dag.add_argument("--port", type=int, default=3000)
+    dag.set_defaults(func=cmd_dagster)
 
     kpis = sub.add_parser("kpis", help="print KPI values with their certified flag")
     kpis.add_argument("--grain", choices=["interval", "day", "week", "month"], default="day")

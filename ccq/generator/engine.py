@@ -599,7 +599,7 @@ class Generator:
             w_term + 1e-4, 0.025 * unres, 0.01 * (L["leg"][ci] > 1), 0.15 * np.maximum(0, 0.84 - qual) + 5e-4,
             0.002 * self.q_arr["is_billing"][q[ci]], 0.002 * self.q_arr["is_tech"][q[ci]], np.full(len(ci), 0.001),
         ], axis=1)
-        complaint = is_final & (r.random(len(ci)) < 0.002 + terms.sum(axis=1))
+        complaint = is_final & (r.random(len(ci)) < 0.0008 + 0.3 * terms.sum(axis=1))
         comp_cat = _choice_rows(r, terms)
         delay = np.where(r.random(len(ci)) < 0.7, 0, _lognormal(r, 20 * 3600, 1.0, len(ci), 600, 20 * DAY))
         raw = dict(created=created, gid=gid[ci], agent=ca, cust=cust[ci], cat=ccat, reason=reason, wrap=wrap,

@@ -276,7 +276,7 @@ def run_until(st: SimState, prim: dict[str, list], day_end: int, pyr: random.Ran
         free = line_end + acw
         pf = fa[a]
         wpa = wp[a]
-        if s - pf >= 420 and pf >= ws[a][wpa] and rnd() < M.OUTBOUND_P:
+        if s - pf >= 240 and pf >= ws[a][wpa] and rnd() < M.OUTBOUND_P:
             outbound.append((a, pf, s))
         fa[a] = free
         g = wg[a][wpa]
