@@ -44,7 +44,7 @@ def record_suite_results(
             for t in tables:
                 rows.append((run_id, "gx_suite", res.suite, o.name if not o.column else f"{o.name}({o.column})",
                              res.target, t, partition_date, bool(o.success),
-                             "warning" if getattr(o, "severity", "critical") == "warning" else "critical",
+                             "critical" if getattr(o, "severity", "critical") == "critical" else "warning",
                              o.unexpected_count, o.element_count, o.details, _now()))
     if rows:
         con.executemany("INSERT INTO audit.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)

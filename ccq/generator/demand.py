@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -51,6 +50,17 @@ def _curve(hours: np.ndarray, weekend: bool) -> np.ndarray:
 _H = (np.arange(SLOTS) + 0.5) / 4.0
 CURVE_FRAC = np.stack([_curve(_H, False), _curve(_H, True)])
 CURVE_FRAC /= CURVE_FRAC.sum(axis=1, keepdims=True)
+
+
+def season(local_day: int) -> float:
+    """Yearly cycle of demand: high in January (bills, new contracts), low in midsummer."""
+    doy = index_date(local_day).timetuple().tm_yday
+    return float(1 + 0.10 * np.cos(2 * np.pi * (doy - 20) / 365.25))
+
+
+def annual_leave_share(local_day: int) -> float:
+    """Share of agents on annual leave in a week: most in summer, least in the January peak."""
+    return float(np.clip(M.ANNUAL_LEAVE - 0.9 * (season(local_day) - 1), 0.0, 0.18))
 
 
 def open_hours(ct: M.CallType, dow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -128,9 +138,7 @@ class Demand:
     # -- calendar factors per local date -------------------------------------------------
     def expected_day_factor(self, local_day: int) -> np.ndarray:
         d = index_date(local_day)
-        dow = d.weekday()
-        doy = d.timetuple().tm_yday
-        f = WEEKDAY_WEIGHT[dow] * (1 + 0.10 * np.cos(2 * np.pi * (doy - 20) / 365.25))
+        f = WEEKDAY_WEIGHT[d.weekday()] * season(local_day)
         f *= {(12, 24): 0.6, (12, 25): 0.15, (12, 26): 0.4, (12, 31): 0.7, (1, 1): 0.3}.get((d.month, d.day), 1.0)
         out = np.full(len(self.queues), f)
         for q in self.queues:

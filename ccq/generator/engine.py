@@ -1,10 +1,11 @@
-"""The demo call centre: day-by-day simulation writing every source system's daily extract.
+"""The demo call centre: a day-by-day simulation that writes every source system's extracts.
 
-Order of work for UTC day d: schedules for local days up to d+1 (night shifts and the READY
-windows the routing needs), the day's calls (PBX attempts, IVR, queue legs), routing, then
-the records each system derives from them. Day d-1's files are written after day d is
-simulated, because a call or a shift that started on d-1 can still produce rows dated d-1
-only once its end is known (nothing produced later can be dated earlier than that).
+For UTC day d: schedules for local days up to d+1 (night shifts, and the READY windows the
+routing needs), the day's calls (PBX attempts, IVR, queue legs), routing, then the records
+each system derives from them. Day d-1's files are written only after day d is simulated:
+a call or shift that starts on d-1 may end on d, and its rows are dated by their own times.
+State that outlives a day (agents' free times, open CRM cases, customers due to call again,
+legs still queued at midnight) is carried over, so memory stays bounded by a few days.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ccq.generator import model as M
 from ccq.generator.demand import SLOTS, WEEKDAY_WEIGHT, Demand, QueueInfo
@@ -49,6 +51,8 @@ DAILY_TABLES = (
 
 @dataclass(frozen=True)
 class DemoConfig:
+    """Size of the demo centre. Same config (seed included) -> byte-identical files."""
+
     start_date: date
     days: int = 42
     agents: int = 60
@@ -58,7 +62,7 @@ class DemoConfig:
 
 @dataclass
 class GenerationSummary:
-    rows: dict[str, int]
+    rows: dict[str, int]  # rows written per raw table
     files: int
     seconds: float
     calls: int = 0  # inbound call attempts offered to the PBX
@@ -132,7 +136,7 @@ class Generator:
         self.zones = {s: Zone(tz, self.first - 2, self.last + 2) for s, tz in site_tz.items()}
         self.demand = Demand(self.queues, self.zones, cfg.seed)
         open_h = (1 - M.PT_SHARE) * 5 * 7.0 + M.PT_SHARE * 5 * 3.75
-        self.demand.calibrate(cfg.agents * open_h * (1 - M.ABSENCE_MEAN) * 0.97)
+        self.demand.calibrate(cfg.agents * open_h * (1 - M.ABSENCE_MEAN) * (1 - M.ANNUAL_LEAVE) * 0.97)
         weekly = self.demand.typical_requirement().sum(axis=(1, 2)).astype(float)
         self.R = build_roster(cfg.agents, self.queues, np.maximum(weekly, 1.0), self.rng(1), self.first, self.last)
         self.wf = Workforce(self.R, self.queues, self.demand, self.zones, cfg.seed)
@@ -183,7 +187,7 @@ class Generator:
         self.repeats: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
         self.crm_raw: dict[int, list[dict[str, np.ndarray]]] = {}
         self.win: dict[str, np.ndarray] | None = None
-        self.trainings: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.trainings: list[tuple[np.ndarray, np.ndarray]] = []  # (end time, agent) of courses
         self.courses_done = np.zeros(R.size)
         self.quality_today = R.quality.copy()
         self.tenure_today = np.ones(R.size)
@@ -209,7 +213,7 @@ class Generator:
     def customer_ids(self, cust: np.ndarray, known: np.ndarray | None = None) -> pa.Array:
         s = ids("CU", cust + 1, 8)
         if known is not None and not known.all():
-            s = pa.compute.if_else(pa.array(known), s, pa.scalar(None, pa.string()))
+            s = pc.if_else(pa.array(known), s, pa.scalar(None, pa.string()))
         return s
 
     def phones(self, cust: np.ndarray) -> pa.Array:
@@ -217,7 +221,7 @@ class Generator:
         s = ids("+447", num, 9)
         withheld = (cust.astype(np.int64) * 2654435761 % 997) < 27
         if withheld.any():
-            s = pa.compute.if_else(pa.array(withheld), pa.scalar(None, pa.string()), s)
+            s = pc.if_else(pa.array(withheld), pa.scalar(None, pa.string()), s)
         return s
 
     def contact_ids(self, gid: np.ndarray) -> pa.Array:
@@ -293,7 +297,6 @@ class Generator:
             self.trainings.append((s.tr_end[done], s.tr_agent[done]))
         if len(s.w_agent):
             gids = self.sim.add_windows(s.w_agent, s.w_start, s.w_end)
-            shift_end = np.zeros(len(s.w_agent), dtype=np.int64)
             uniq, inv = np.unique(s.w_shift, return_inverse=True)
             mx = np.zeros(len(uniq), dtype=np.int64)
             np.maximum.at(mx, inv, s.w_end)
@@ -550,8 +553,8 @@ class Generator:
             contact_id=self.contact_ids(gid[li]),
             queue_leg=L["leg"][li], event_at=et, event_type=take(EVENT_TYPES, ety),
             queue_id=take(self.queue_ids, q[li]), agent_id=take(self.agent_ids, ev_agent),
-            caller_number=pa.compute.if_else(enter_mask, phone, null),
-            customer_id=pa.compute.if_else(pa.array(is_enter & identified[li].astype(bool)),
+            caller_number=pc.if_else(enter_mask, phone, null),
+            customer_id=pc.if_else(pa.array(is_enter & identified[li].astype(bool)),
                                            self.customer_ids(ev_cust), null),
             detail=take(details, detail_idx),
         )
@@ -825,7 +828,7 @@ class Generator:
                     "crm_complaints", raw["comp_at"][cp] // DAY, raw["comp_at"][cp],
                     complaint_id=self._ids("complaint", "CP", len(cp), 8), case_id=case_ids.take(cpa),
                     customer_id=self.customer_ids(raw["cust"][cp]),
-                    contact_id=pa.compute.if_else(pa.array(raw["comp_contact"][cp]),
+                    contact_id=pc.if_else(pa.array(raw["comp_contact"][cp]),
                                                   self.contact_ids(raw["gid"][cp]), pa.scalar(None, pa.string())),
                     received_at=raw["comp_at"][cp], category=take(M.COMPLAINT_CATEGORIES, raw["comp_cat"][cp]),
                     severity=take(SEVERITIES, raw["comp_sev"][cp]),

@@ -57,11 +57,12 @@ REDIAL_P = 0.35  # abandoned caller dials again within the hour
 OUTBOUND_P = 0.25  # agent places an outbound call in an idle gap of 4+ minutes
 BLOCKED_P, BLOCKED_PEAK_P = 0.002, 0.012
 ABSENCE_MEAN = 0.045
+ANNUAL_LEAVE = 0.075  # mean share of agents on a week's holiday (not scheduled)
 TRAINING_P = 1 / 45  # chance a working agent attends a course on a given day
 PT_SHARE = 0.2
 FT_HOURS, PT_HOURS = 37.5, 20.0
 TEAM_SIZE = 12
-STAFFING_RATIO = 1.0  # required agent-hours / available agent-hours at season 1
+STAFFING_RATIO = 1.02  # required agent-hours / available agent-hours at season 1
 SL_PLAN_TARGET = 0.80
 
 # Service numbers dialled; which one is the intent's front door.

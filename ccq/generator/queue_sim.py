@@ -1,13 +1,15 @@
 """Multi-queue, multi-skill FCFS call routing with abandonment: the one sequential part.
 
 Queue legs are processed in arrival order over all queues. Each agent has READY windows
-(from the schedule, with the adherence deviations already applied) and a free-at time; a
-leg goes to the skilled agent who can start earliest (the longest idle one when several
-are free), so an agent never holds two calls and the queue is work-conserving. A caller
-whose wait would exceed their patience abandons; a wait past the queue's overflow limit
-exits to the overflow queue as the next leg. Transfers and redials are new legs pushed
-onto a time-ordered heap. Per leg the loop does a few heap operations; everything else
-(drawing durations, building events) is vectorised outside.
+(from the schedule, with the adherence deviations already applied) and a free-at time. A
+leg goes to an idle agent whose own queue it is (the longest idle first); failing that, to
+whichever skilled agent can start earliest, a secondary-skill agent only after idling a
+few seconds. So an agent never holds two calls, talk + hold + ACW occupy the agent, and a
+queue is work-conserving. A caller whose wait would exceed their patience abandons; a wait
+past the queue's overflow limit exits to the overflow queue as the next leg. Transfers,
+overflows and redials are new legs on a time-ordered heap. Queue priority is not used in
+routing. Per leg the loop does a few heap operations; drawing durations and building the
+events around it is vectorised.
 """
 from __future__ import annotations
 

@@ -51,4 +51,10 @@ class Zone:
     def to_utc(self, local) -> np.ndarray:
         local = np.asarray(local, dtype=np.int64)
         guess = local - self.offset(local)
-        return local - self.offset(guess)
+        utc = local - self.offset(guess)
+        # wall-clock times skipped by a spring-forward change collapse onto the change itself,
+        # so that the order of local times is kept
+        gap = self.to_local(utc) != local
+        if gap.any():
+            utc[gap] = self._starts[np.searchsorted(self._starts, utc[gap], side="right") - 1]
+        return utc

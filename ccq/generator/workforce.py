@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ccq.generator import model as M
-from ccq.generator.demand import Demand, QueueInfo, erlang_required, open_hours
+from ccq.generator.demand import Demand, QueueInfo, annual_leave_share, erlang_required, open_hours
 from ccq.generator.timeutil import DAY, Zone
 
 OPEN, BREAK, LUNCH, TRAINING, MEETING, ABSENCE, SYSTEM, PERSONAL = range(8)
@@ -223,6 +223,7 @@ class Workforce:
         self.last_end = np.full(n, -(10**12), dtype=np.int64)
         self.last_absent = np.full(n, -10, dtype=np.int64)
         self.carry = np.zeros((len(queues), NSLOT - 96))
+        self._sites = np.array(roster.site, dtype=object)
         self._patterns: dict[int, np.ndarray] = {}
         self._templates: dict = {}
         self.next_shift = 0
@@ -248,7 +249,10 @@ class Workforce:
             r = self.rng(21, monday)
             u = r.random(self.R.size)[:, None]
             cum = np.concatenate([np.zeros((self.R.size, 1)), np.cumsum(self.p_work[self.R.group], axis=1)], axis=1)
-            self._patterns[monday] = (np.floor(cum[:, 1:] - u) - np.floor(cum[:, :-1] - u)) >= 1
+            pattern = (np.floor(cum[:, 1:] - u) - np.floor(cum[:, :-1] - u)) >= 1
+            holiday = r.random(self.R.size) < annual_leave_share(monday + 3)
+            pattern[holiday] = False
+            self._patterns[monday] = pattern
             for k in [k for k in self._patterns if k < monday - 14]:
                 del self._patterns[k]
         return self._patterns[monday]
@@ -423,6 +427,8 @@ class Workforce:
             pos = act = ls = le = np.zeros(0, dtype=np.int64)
         seg_agent = all_agents[pos]
         us, ue = self._to_utc(seg_agent, ls), self._to_utc(seg_agent, le)
+        real = ue > us  # a segment inside a spring-forward gap does not happen
+        pos, act, seg_agent, us, ue = pos[real], act[real], seg_agent[real], us[real], ue[real]
         published = np.full(len(pos), (monday - 5) * DAY + 12 * 3600, dtype=np.int64)
         is_abs = act == ABSENCE
         published[is_abs] = us[is_abs] - r.integers(1800, 4 * 3600, int(is_abs.sum()))
@@ -431,7 +437,9 @@ class Workforce:
         tr = act == TRAINING
         tr_agent = seg_agent[tr]
         tr_pos = pos[tr]
-        tr_course = np.where(tr_pos >= ns, -1, course[np.minimum(tr_pos, max(ns - 1, 0))] if ns else -1)
+        tr_course = np.full(len(tr_pos), -1)
+        regular = tr_pos < ns
+        tr_course[regular] = course[tr_pos[regular]]
         if len(ind_agents):  # one induction row per day, 09:00-17:00
             keep = tr_course >= 0
             tr_agent, tr_course = tr_agent[keep], tr_course[keep]
@@ -450,8 +458,8 @@ class Workforce:
 
     def _to_utc(self, agents: np.ndarray, local: np.ndarray) -> np.ndarray:
         out = np.empty(len(local), dtype=np.int64)
-        sites = np.array(self.R.site, dtype=object)[agents] if len(agents) else np.zeros(0, dtype=object)
-        for s in set(sites.tolist()):
+        sites = self._sites[agents]
+        for s in sorted(set(sites.tolist())):
             m = sites == s
             out[m] = self.zones[s].to_utc(local[m])
         return out

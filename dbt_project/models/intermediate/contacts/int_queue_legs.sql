@@ -88,6 +88,8 @@ flagged as (
         *,
         case when is_answered_raw = 1 and wait_seconds <= sl_threshold_seconds then 1 else 0 end as within_t_answered,
         case when is_abandoned_raw = 1 and wait_seconds <= sl_threshold_seconds then 1 else 0 end as within_t_abandoned,
+        case when is_abandoned_raw = 1 and wait_seconds <= sl_threshold_seconds
+                  and wait_seconds >= short_abandon_seconds then 1 else 0 end as within_t_abandoned_not_short,
         case when is_abandoned_raw = 1 and wait_seconds < short_abandon_seconds then 1 else 0 end as short_abandon,
         case when connected_at is not null then 1 else 0 end as is_answered,
         case when connected_at is null and abandoned_at is not null then 1 else 0 end as is_abandoned,
@@ -125,7 +127,7 @@ select
     within_t_abandoned as is_abandoned_within_threshold,
     -- Service-level parts under the variant in force (kpis.md): the standard excludes short
     -- abandons and counts later abandons as missed.
-    case when sl_variant = 'abandons_met' then within_t_answered + within_t_abandoned
+    case when sl_variant = 'abandons_met' then within_t_answered + within_t_abandoned_not_short
          else within_t_answered end as sl_met,
     case sl_variant
         when 'abandons_excluded' then is_answered_raw

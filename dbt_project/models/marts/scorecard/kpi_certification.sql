@@ -24,7 +24,7 @@ row_zones as (
 
     select distinct kpi_rows.*, queue_zones.time_zone
     from kpi_rows
-    join queue_zones
+    left join queue_zones
         on kpi_rows.scope_type = 'all'
         or (kpi_rows.scope_type = 'queue' and kpi_rows.scope_id = queue_zones.queue_id)
 
@@ -47,6 +47,14 @@ utc_ranges as (
 ),
 
 problems as (
+
+    -- A queue missing from the queues seed has no site or time zone: never certify it.
+    select kpi, grain, period_start, period_start_utc, scope_type, scope_id,
+        'queue ' || scope_id || ' is not in the queues reference data' as problem
+    from row_zones
+    where time_zone is null
+
+    union all
 
     select
         utc_ranges.kpi, utc_ranges.grain, utc_ranges.period_start, utc_ranges.period_start_utc,

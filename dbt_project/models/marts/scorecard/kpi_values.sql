@@ -45,7 +45,7 @@ targeted as (
         targets.first_action,
         row_number() over (
             partition by valued.kpi, valued.grain, valued.period_start, valued.period_start_utc, valued.scope_type, valued.scope_id
-            order by case when targets.scope_type = 'all' then 1 else 0 end
+            order by case when targets.scope_type = 'all' then 1 else 0 end, targets.effective_from desc
         ) as target_rank
     from valued
     left join targets
