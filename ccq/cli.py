@@ -24,8 +24,11 @@ from pathlib import Path
 from ccq.settings import APP_DIR, Paths, ccq_home
 
 
+_TERMINAL = sys.stdout  # runs redirect stdout (dbt's echo) to a log file; progress still goes here
+
+
 def _say(msg: str) -> None:
-    print(msg, flush=True)
+    print(msg, file=_TERMINAL, flush=True)
 
 
 def _use_home(args) -> Paths:

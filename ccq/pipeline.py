@@ -7,6 +7,8 @@ shows them.
 from __future__ import annotations
 
 import hashlib
+import threading
+import uuid
 from contextlib import contextmanager, redirect_stdout
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +20,46 @@ from ccq.ingest.loader import FILE_NAME, landing_files
 from ccq.settings import Paths
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+PROGRESS_PREFIX = "progress: "
+
+
+@contextmanager
+def _progress(instance, run_id: str, progress: Callable[[str], None], every: float = 1.0):
+    """Report step starts and ends, and the steps' own progress messages, while a run executes
+    in this thread (Dagster wants the main thread for its signal handling)."""
+    stop = threading.Event()
+    started: dict[str, float] = {}
+
+    def watch():
+        seen = 0
+        while True:
+            finished = stop.wait(every)
+            try:
+                records = instance.all_logs(run_id)
+            except Exception:  # the run is not stored yet
+                records = []
+            for rec in records[seen:]:
+                ev = rec.dagster_event
+                if ev is not None and ev.event_type_value == "STEP_START":
+                    started[ev.step_key] = rec.timestamp
+                    progress(f"  {ev.step_key} ...")
+                elif ev is not None and ev.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+                    took = rec.timestamp - started.get(ev.step_key, rec.timestamp)
+                    word = "done" if ev.event_type_value == "STEP_SUCCESS" else "FAILED"
+                    progress(f"  {ev.step_key} {word} ({took:.1f}s)")
+                elif ev is None and rec.user_message.startswith(PROGRESS_PREFIX):
+                    progress("    " + rec.user_message[len(PROGRESS_PREFIX):])
+            seen = len(records)
+            if finished:
+                return
+
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        t.join(timeout=10)
 
 
 def _sha256(path: Path) -> str:
@@ -67,9 +109,11 @@ def run_load(instance, paths: Paths, days: list[str], progress: Callable[[str], 
     if new:
         instance.add_dynamic_partitions(extract_days.name, new)
     job = defs.resolve_job_def("load_extracts")
-    with _logged(paths, "load_extracts"):
+    run_id = str(uuid.uuid4())
+    with _logged(paths, "load_extracts"), _progress(instance, run_id, progress):
         result = job.execute_in_process(
             instance=instance,
+            run_id=run_id,
             run_config=QUIET,
             tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]},
             raise_on_error=True,
@@ -88,8 +132,9 @@ def run_build(instance, paths: Paths, progress: Callable[[str], None] = print) -
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("build_and_publish")
-    with _logged(paths, "build_and_publish") as log:
-        result = job.execute_in_process(instance=instance, run_config=QUIET, raise_on_error=False)
+    run_id = str(uuid.uuid4())
+    with _logged(paths, "build_and_publish") as log, _progress(instance, run_id, progress):
+        result = job.execute_in_process(instance=instance, run_id=run_id, run_config=QUIET, raise_on_error=False)
     if not result.success:
         failures = [
             f"{e.step_key}: {e.event_specific_data.error.message.strip()[:800] if e.event_specific_data and e.event_specific_data.error else ''}"

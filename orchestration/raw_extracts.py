@@ -76,8 +76,8 @@ def raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResource):
                 continue
             result = load_file(con, path)
             by_table.setdefault(table_name, []).append(result)
-            if i % 25 == 0 or i == len(files):
-                context.log.info(f"loaded {i}/{len(files)} files")
+            if i % 50 == 0 or i == len(files):
+                context.log.info(f"progress: loaded {i}/{len(files)} files")
             for problem in result.problems:
                 context.log.warning(problem)
 
@@ -85,7 +85,9 @@ def raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResource):
         if raw_key("acd_queue_events") in selected and days:
             from expectations.runner import validate_acd_events
 
-            for day in days:
+            for n, day in enumerate(days, 1):
+                if n % 7 == 0 or n == len(days):
+                    context.log.info(f"progress: validated the ACD events of {n}/{len(days)} days")
                 where = f"_file_id = 'acd_queue_events/acd_queue_events_{day}.csv'"
                 results = validate_acd_events(con, where=where, parameters={"queue_ids": queue_ids()})
                 record_suite_results(con, context.run_id, results, ["acd_queue_events"], date.fromisoformat(day))
