@@ -7,7 +7,7 @@ from orchestration.dbt_models import certified_kpis, warehouse_models
 from orchestration.publishing import published_snapshot
 from orchestration.raw_extracts import raw_extracts
 from orchestration.resources import default_resources, dbt_project
-from orchestration.validation import gx_fct_queue_intervals, validation_evidence
+from orchestration.validation import MART_CHECKS, validation_evidence
 
 
 RAW = AssetSelection.assets(raw_extracts)
@@ -25,7 +25,7 @@ build_and_publish = define_asset_job(
 
 defs = Definitions(
     assets=[raw_extracts, warehouse_models, validation_evidence, certified_kpis, published_snapshot],
-    asset_checks=[gx_fct_queue_intervals],
+    asset_checks=MART_CHECKS,
     jobs=[load_extracts, build_and_publish],
     resources=default_resources(),
     # DuckDB has one writer: steps run one after the other in the run's process.

@@ -60,6 +60,9 @@ def gx_fct_queue_intervals(context, warehouse: WarehouseResource) -> AssetCheckR
     )
 
 
+# Every asset check on the marts; the Definitions take this list.
+MART_CHECKS = [gx_fct_queue_intervals]
+
 AUDIT_KEYS = [AssetKey(["audit", "load_files"]), AssetKey(["audit", "quarantine"]), AssetKey(["audit", "check_results"])]
 
 

@@ -328,6 +328,7 @@ def test_unreadable_snapshot_shows_error_not_traceback(tmp_path, monkeypatch):
     assert "kpi_values" in _plain(at.error[0].value)
 
 
+@pytest.mark.xdist_group("hand_built")
 def test_scorecard_on_the_pipeline_snapshot_shows_the_mart_values(hand_built, hand_built_snapshot, monkeypatch):
     """The real pipeline's snapshot: tiles equal marts.kpi_values for the chosen queue and day."""
     paths, _ = hand_built

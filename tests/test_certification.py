@@ -10,6 +10,8 @@ import shutil
 import duckdb
 import pytest
 
+pytestmark = pytest.mark.xdist_group("faulty")
+
 from tests.conftest import FIXTURES, run_pipeline
 
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.xdist_group("hand_built")
+
 # (kpi, grain, period_start, scope_id) -> (numerator, denominator, value)
 EXPECTED = {
     # Q_GENERAL, day: offered 10 (c01-c09 + c12), answered 6, abandoned 3, short 2

@@ -2,6 +2,7 @@
 materialise it against a temporary DuckDB."""
 from __future__ import annotations
 
+import pytest
 from dagster import AssetKey, DagsterInstance
 
 from orchestration.definitions import defs
@@ -41,6 +42,7 @@ def test_kpis_wait_for_the_mart_suite():
     assert [c for c in graph.asset_check_keys if c.name == "gx_fct_queue_intervals"]
 
 
+@pytest.mark.xdist_group("hand_built")
 def test_runs_are_recorded_in_the_home_dagster_instance(hand_built):
     paths, info = hand_built
     instance = DagsterInstance.local_temp(str(paths.home / "dagster"))
