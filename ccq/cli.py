@@ -2,6 +2,7 @@
 
     ccq demo      generate the demo centre, load, validate, build, certify, publish, open the app
     ccq refresh   load what is in the landing folder and rebuild
+    ccq ingest    bring in files a real system wrote (Asterisk queue_log / CDR, Anonymous Bank)
     ccq app       start the Streamlit app on the published snapshot
     ccq dagster   start Dagster's UI (dagster dev) on the same working data
     ccq kpis      print KPI values with their certified flag
@@ -87,6 +88,67 @@ def _run_pipeline(paths: Paths, days: list[str] | None = None) -> bool:
     return True
 
 
+def _transcode(src: Path, dest: Path, encoding: str) -> None:
+    """Landing files are UTF-8; a file in another encoding (GB18030) is converted in blocks.
+    Bytes that are not valid in the declared encoding stop the copy with the line named."""
+    with src.open("rb") as f:
+        data = f.read()
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise SystemExit(f"{src}: line {line}: bytes not valid {encoding} ({e.reason})") from None
+    dest.write_text(text, encoding="utf-8", newline="")
+
+
+def cmd_ingest(args) -> int:
+    """Convert files from a real system's format into contract extracts in the landing folder
+    (every source line mapped or quarantined), then load and rebuild unless --no-refresh."""
+    import duckdb
+
+    from ccq.ingest.adapters import run_adapter
+
+    paths = _use_home(args)
+    sources = [Path(p) for p in args.paths]
+    t0 = time.perf_counter()
+    if args.format == "contract":
+        # Contract files given directly: copy them into the landing folder under their own names.
+        from ccq.ingest.adapters.base import source_files
+        from ccq.ingest.loader import FILE_NAME
+
+        n = 0
+        for f in source_files(sources, ("*.csv",)):
+            m = FILE_NAME.match(f.name)
+            if not m:
+                _say(f"skipped {f}: not named <table>_<YYYY-MM-DD>.csv")
+                continue
+            dest = paths.landing / m.group("table") / f.name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if args.encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+                shutil.copyfile(f, dest)
+            else:
+                _transcode(f, dest, args.encoding)
+            n += 1
+        _say(f"copied {n} contract file(s) into {paths.landing}")
+    else:
+        con = duckdb.connect(str(paths.warehouse))
+        try:
+            from ccq.ingest import ensure_warehouse
+
+            ensure_warehouse(con)
+            result = run_adapter(con, args.format, sources, paths.landing, site_time_zone=args.time_zone,
+                                 encoding=args.encoding, progress=lambda m: _say(f"  {m}"))
+        finally:
+            con.close()
+        for src in result.sources:
+            _say(f"  {src.path.name}: read {src.rows_read:,}, mapped {src.rows_mapped:,}, quarantined {src.rows_quarantined:,}")
+        _say(f"wrote {len(result.files)} landing file(s): " + ", ".join(f"{t} {n:,} rows" for t, n in sorted(result.written.items()))
+             + f" ({time.perf_counter() - t0:.1f}s)")
+    if args.no_refresh:
+        return 0
+    return 0 if _run_pipeline(paths) else 1
+
+
 def cmd_refresh(args) -> int:
     paths = _use_home(args)
     return 0 if _run_pipeline(paths) else 1
@@ -99,13 +161,37 @@ def cmd_demo(args) -> int:
     for stale in (paths.landing, paths.warehouse.parent):
         shutil.rmtree(stale, ignore_errors=True)
     paths.ensure()
-    _generate(args, paths)
+    if args.dataset == "anonymous-bank":
+        _ingest_anonymous_bank(paths)
+    else:
+        _generate(args, paths)
     if not _run_pipeline(paths):
         return 1
     _say(f"main job finished in {time.perf_counter() - t0:.1f}s (working data in {paths.home})")
     if args.no_app:
         return 0
     return cmd_app(args)
+
+
+ANONYMOUS_BANK = Path(__file__).resolve().parent.parent / "data" / "anonymous_bank" / "february_1999.txt"
+
+
+def _ingest_anonymous_bank(paths: Paths) -> None:
+    import duckdb
+
+    from ccq.ingest import ensure_warehouse
+    from ccq.ingest.adapters import run_adapter
+
+    _say(f"mapping the Anonymous Bank records ({ANONYMOUS_BANK.name}, Technion SEE laboratory) onto the raw contract")
+    con = duckdb.connect(str(paths.warehouse))
+    try:
+        ensure_warehouse(con)
+        result = run_adapter(con, "anonymous-bank", [ANONYMOUS_BANK], paths.landing, site_time_zone="Asia/Jerusalem",
+                             progress=lambda m: _say(f"  {m}"))
+    finally:
+        con.close()
+    for src in result.sources:
+        _say(f"  {src.path.name}: read {src.rows_read:,}, mapped {src.rows_mapped:,}, quarantined {src.rows_quarantined:,}")
 
 
 def cmd_app(args) -> int:
@@ -192,6 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="the main job: generate, load, validate, build, certify, publish, open the app")
     size_options(demo)
+    demo.add_argument("--dataset", choices=["generated", "anonymous-bank"], default="generated",
+                      help="generated demo centre (default) or the real Anonymous Bank month (February 1999)")
     demo.add_argument("--no-app", action="store_true", help="stop after publishing")
     demo.add_argument("--port", type=int, default=8501)
     demo.set_defaults(func=cmd_demo)
@@ -201,6 +289,15 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=cmd_generate)
 
     sub.add_parser("refresh", help="load new or changed landing files and rebuild").set_defaults(func=cmd_refresh)
+
+    ingest = sub.add_parser("ingest", help="convert files from a real system's format into the landing folder, then refresh")
+    ingest.add_argument("--format", required=True,
+                        choices=["asterisk-queue-log", "asterisk-cdr", "anonymous-bank", "contract"])
+    ingest.add_argument("--time-zone", default="UTC", help="site time zone for local times without an offset (e.g. Asia/Shanghai)")
+    ingest.add_argument("--encoding", default="utf-8", help="file encoding (e.g. gb18030)")
+    ingest.add_argument("--no-refresh", action="store_true", help="only write the landing files")
+    ingest.add_argument("paths", nargs="+", help="files or folders")
+    ingest.set_defaults(func=cmd_ingest)
 
     app = sub.add_parser("app", help="start the Streamlit app")
     app.add_argument("--port", type=int, default=8501)
