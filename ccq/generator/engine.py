@@ -75,9 +75,11 @@ def _read_seed(name: str) -> list[dict[str, str]]:
 
 
 def load_queues(n: int, on: date) -> tuple[list[QueueInfo], dict[str, str]]:
-    rows = _read_seed("queues.csv")
+    # Only queues whose call type the generator knows how to simulate (the seed also holds
+    # the queues of real data sets, e.g. the Anonymous Bank's).
+    rows = [r for r in _read_seed("queues.csv") if r["call_type"] in M.CALL_TYPES]
     if n < 1 or n > len(rows):
-        raise ValueError(f"queues={n}: seeds/queues.csv defines {len(rows)} queues; ask for 1..{len(rows)}")
+        raise ValueError(f"queues={n}: seeds/queues.csv defines {len(rows)} queues the demo can simulate; ask for 1..{len(rows)}")
     sites = {r["site_id"]: r["time_zone"] for r in _read_seed("sites.csv")}
     params = {}
     for p in _read_seed("queue_parameters.csv"):
