@@ -2,6 +2,8 @@
 
     ccq demo      generate the demo centre, load, validate, build, certify, publish, open the app
     ccq refresh   load what is in the landing folder and rebuild
+    ccq backfill  reload a range of extract days and rebuild
+    ccq status    last runs, what is certified up to when, what is waiting, what failed and why
     ccq ingest    bring in files a real system wrote (Asterisk queue_log / CDR, Anonymous Bank)
     ccq app       start the Streamlit app on the published snapshot
     ccq dagster   start Dagster's UI (dagster dev) on the same working data
@@ -59,16 +61,36 @@ def _generate(args, paths: Paths):
     return summary
 
 
-def _run_pipeline(paths: Paths, days: list[str] | None = None) -> bool:
+def _terminate_gracefully() -> None:
+    """SIGTERM (a stop from a service manager, `kill`) ends a run as Ctrl+C does: Dagster
+    stops dbt and records the run as ended; the published snapshot stays as it was."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _run_pipeline(paths: Paths, days: list[str] | None = None, full_refresh: bool = False) -> bool:
     """Load the given extract days (default: days with new or changed files), then build,
     validate, certify and publish. Returns True when a new snapshot was published."""
     from dagster import DagsterInstance
 
-    from ccq.pipeline import changed_days, run_build, run_load
+    from ccq.pipeline import changed_days, reap_interrupted_runs, run_build, run_load
 
+    _terminate_gracefully()
     instance = DagsterInstance.get()
+    for run_id in reap_interrupted_runs(instance):
+        _say(f"run {run_id} was interrupted (its process is gone): recorded as failed")
     if days is None:
-        days = changed_days(paths)
+        import duckdb
+
+        try:
+            days = changed_days(paths)
+        except duckdb.IOException as e:  # another process (a daemon run) holds the warehouse
+            _say(f"the warehouse is in use by another run; try again when it has finished ({e})")
+            return False
     t0 = time.perf_counter()
     if days:
         _say(f"loading extracts for {len(days)} day(s) ({days[0]} .. {days[-1]}): files, quarantine, reconciliation, raw suites")
@@ -78,8 +100,9 @@ def _run_pipeline(paths: Paths, days: list[str] | None = None) -> bool:
     else:
         _say("no new or changed extract files in the landing folder")
     t1 = time.perf_counter()
-    _say("building the warehouse with dbt, validating the marts, certifying and publishing")
-    ok, info = run_build(instance, paths, progress=_say)
+    _say("building the warehouse with dbt, validating the marts, certifying and publishing"
+         + (" (full refresh)" if full_refresh else ""))
+    ok, info = run_build(instance, paths, progress=_say, full_refresh=full_refresh)
     if not ok:
         _say(f"build failed, nothing published: {info}")
         return False
@@ -151,7 +174,78 @@ def cmd_ingest(args) -> int:
 
 def cmd_refresh(args) -> int:
     paths = _use_home(args)
-    return 0 if _run_pipeline(paths) else 1
+    return 0 if _run_pipeline(paths, full_refresh=args.full_refresh) else 1
+
+
+def cmd_backfill(args) -> int:
+    """Load the extract days of a date range (their partitions), then build. Files whose
+    bytes are already loaded are skipped by the loader; --full-refresh rebuilds every
+    incremental model from scratch as well."""
+    from ccq.ingest.loader import FILE_NAME, landing_files
+
+    paths = _use_home(args)
+    first, last = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    days = sorted({m.group("day") for p in landing_files(paths.landing) if (m := FILE_NAME.match(p.name))
+                   and first <= date.fromisoformat(m.group("day")) <= last})
+    if not days:
+        _say(f"no extract files for {first} .. {last} in {paths.landing}")
+        return 1
+    return 0 if _run_pipeline(paths, days=days, full_refresh=args.full_refresh) else 1
+
+
+def cmd_status(args) -> int:
+    from dagster import DagsterInstance
+    from tabulate import tabulate
+
+    from ccq.pipeline import status
+
+    paths = _use_home(args)
+    st = status(paths, DagsterInstance.get(), runs=args.runs)
+
+    def when(t):
+        return t.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+    print(f"Last runs (Dagster run history in {paths.dagster_home}):")
+    if st["runs"]:
+        print(tabulate([[r["job"], r["status"], when(r["started"]),
+                         "" if r["seconds"] is None else f"{r['seconds']:.0f}s", r["partitions"], r["run_id"][:8]]
+                        for r in st["runs"]], headers=["job", "status", "started", "took", "days", "run"],
+                       tablefmt="simple"))
+    else:
+        print("  none yet")
+    print()
+    if st["snapshot"]:
+        print(f"Published: {Path(st['snapshot']).name} at {st['published_at']} (what the app shows)")
+        print(tabulate([[k, c or "never", d, n] for k, c, d, n in st["certified"]],
+                       headers=["kpi (whole centre, by day)", "certified through", "data through", "uncertified days"],
+                       tablefmt="simple"))
+    else:
+        print("Published: nothing yet")
+    print()
+    if st["waiting"]:
+        print("Waiting (in the landing folder, not in the published snapshot yet):")
+        for day, files in st["waiting"]:
+            print(f"  {day}: {len(files)} file(s): {', '.join(f.split('/')[-1] for f in files[:4])}"
+                  + (" ..." if len(files) > 4 else ""))
+    else:
+        print("Waiting: nothing (every landing file is in the published snapshot)")
+    print()
+    if st["failures"]:
+        print("Failed runs:")
+        for f in st["failures"]:
+            print(f"  {f['job']} {f['run_id'][:8]}:")
+            for reason in f["reasons"] or ["(no reason recorded)"]:
+                print(f"    {reason}")
+    else:
+        print("Failed runs: none among the last runs")
+    if st["uncertified"]:
+        print()
+        print("Uncertified periods (whole centre) and why:")
+        for grain, period, reasons in st["uncertified"][: args.periods]:
+            print(f"  {grain} {period}: {reasons}")
+        if len(st["uncertified"]) > args.periods:
+            print(f"  ... and {len(st['uncertified']) - args.periods} earlier period(s)")
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -205,9 +299,24 @@ def cmd_app(args) -> int:
         return 0
 
 
+def _one_run_at_a_time(paths: Paths) -> None:
+    """The daemon launches the runs of sensors, schedules and backfills: queue them one at a
+    time, as DuckDB has one writer (a second run would fail on the warehouse's lock)."""
+    import yaml
+
+    config_file = paths.dagster_home / "dagster.yaml"
+    config = yaml.safe_load(config_file.read_text(encoding="utf-8")) if config_file.exists() else None
+    config = config or {}
+    if "run_queue" in config or "run_coordinator" in config:
+        return
+    config["run_queue"] = {"max_concurrent_runs": 1}
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+
 def cmd_dagster(args) -> int:
     paths = _use_home(args)
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
+    _one_run_at_a_time(paths)
     dagster = Path(sys.executable).parent / "dagster"
     _say(f"starting Dagster's UI on http://localhost:{args.port} (run history in {paths.dagster_home})")
     try:
@@ -288,7 +397,21 @@ def build_parser() -> argparse.ArgumentParser:
     size_options(gen)
     gen.set_defaults(func=cmd_generate)
 
-    sub.add_parser("refresh", help="load new or changed landing files and rebuild").set_defaults(func=cmd_refresh)
+    refresh = sub.add_parser("refresh", help="load new or changed landing files and rebuild")
+    refresh.add_argument("--full-refresh", action="store_true",
+                         help="rebuild the incremental models from scratch (as the nightly reconciliation does)")
+    refresh.set_defaults(func=cmd_refresh)
+
+    backfill = sub.add_parser("backfill", help="reload the extract days of a date range and rebuild")
+    backfill.add_argument("--from", dest="start", required=True, help="first extract day (YYYY-MM-DD)")
+    backfill.add_argument("--to", dest="end", required=True, help="last extract day (YYYY-MM-DD)")
+    backfill.add_argument("--full-refresh", action="store_true", help="rebuild the incremental models from scratch too")
+    backfill.set_defaults(func=cmd_backfill)
+
+    st = sub.add_parser("status", help="last runs, what is certified up to when, what is waiting, what failed and why")
+    st.add_argument("--runs", type=int, default=10, help="how many recent runs to show (default 10)")
+    st.add_argument("--periods", type=int, default=10, help="how many uncertified periods to list (default 10)")
+    st.set_defaults(func=cmd_status)
 
     ingest = sub.add_parser("ingest", help="convert files from a real system's format into the landing folder, then refresh")
     ingest.add_argument("--format", required=True,
@@ -324,7 +447,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # --home may also be given after the command name.
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        _say("interrupted: nothing more was published; the app keeps the snapshot it had")
+        return 130
 
 
 if __name__ == "__main__":

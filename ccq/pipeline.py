@@ -1,4 +1,5 @@
-"""Running the Dagster jobs in this process (what `ccq demo` and `ccq refresh` do).
+"""Running the Dagster jobs in this process (what `ccq demo` and `ccq refresh` do), and what
+the sensors, schedules and `ccq status` need to know about the landing folder and the runs.
 
 Two runs, as in the Dagster UI: `load_extracts` over a range of extract-day partitions,
 then `build_and_publish`. Both record their history in DAGSTER_HOME, so `dagster dev`
@@ -7,17 +8,19 @@ shows them.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import uuid
 from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import duckdb
 
 from ccq.ingest.loader import FILE_NAME, landing_files
-from ccq.settings import Paths
+from ccq.settings import DBT_PROJECT_DIR, PROJECT_ROOT, SEEDS_DIR, Paths
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 PROGRESS_PREFIX = "progress: "
@@ -70,23 +73,86 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def changed_days(paths: Paths) -> list[str]:
+@dataclass(frozen=True)
+class LandingFile:
+    file_id: str  # <table>/<file name>, as in audit.load_files
+    day: str
+    sha256: str
+    path: Path
+
+
+def landing_state(paths: Paths) -> list[LandingFile]:
+    out = []
+    for p in landing_files(paths.landing):
+        m = FILE_NAME.match(p.name)
+        out.append(LandingFile(f"{m.group('table')}/{p.name}", m.group("day"), _sha256(p), p))
+    return out
+
+
+def loaded_files(db: Path | None) -> dict[str, str]:
+    """file_id -> sha256 of the files recorded in audit.load_files of a DuckDB file (the
+    warehouse, or a published snapshot, which carries the same table)."""
+    if db is None or not Path(db).exists():
+        return {}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema='audit' AND table_name='load_files'").fetchall()[0][0]:
+            return {}
+        return dict(con.execute("SELECT file_id, sha256 FROM audit.load_files").fetchall())
+    finally:
+        con.close()
+
+
+def changed_files(paths: Paths, against: str = "warehouse") -> list[LandingFile]:
+    """Landing files that are not loaded yet, or loaded with other bytes.
+
+    against="warehouse" asks the warehouse (only the writer itself may: a read-only
+    connection from another process would lock the pipeline out); against="snapshot" asks
+    the published snapshot, i.e. what the app does not show yet. Sensors and `ccq status`
+    use the snapshot so that they never touch the warehouse."""
+    if against == "snapshot":
+        from ccq.publish import current_snapshot
+
+        loaded = loaded_files(current_snapshot(paths))
+    else:
+        loaded = loaded_files(paths.warehouse)
+    return [f for f in landing_state(paths) if loaded.get(f.file_id) != f.sha256]
+
+
+def changed_days(paths: Paths, against: str = "warehouse") -> list[str]:
     """Extract days with a landing file that is not loaded yet, or loaded with other bytes."""
-    files = landing_files(paths.landing)
-    loaded: dict[str, str] = {}
-    if paths.warehouse.exists():
-        con = duckdb.connect(str(paths.warehouse), read_only=True)
-        try:
-            if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema='audit' AND table_name='load_files'").fetchone()[0]:
-                loaded = dict(con.execute("SELECT file_id, sha256 FROM audit.load_files").fetchall())
-        finally:
-            con.close()
-    days = set()
-    for p in files:
-        file_id = f"{FILE_NAME.match(p.name).group('table')}/{p.name}"
-        if loaded.get(file_id) != _sha256(p):
-            days.add(FILE_NAME.match(p.name).group("day"))
-    return sorted(days)
+    return sorted({f.day for f in changed_files(paths, against)})
+
+
+def files_key(files: Iterable[LandingFile]) -> str:
+    """One key for a set of file versions: the same files never trigger twice."""
+    h = hashlib.sha256()
+    for f in sorted(files, key=lambda f: f.file_id):
+        h.update(f"{f.file_id}:{f.sha256}\n".encode())
+    return h.hexdigest()[:32]
+
+
+def load_blocks(order: list[str], days: Iterable[str]) -> list[list[str]]:
+    """The days to load as runs over consecutive partitions. Dynamic partitions keep the order
+    they were added in, so a late day sits after later ones and a range from the first day to
+    the last would cover other days (or, reversed, none): one run per unbroken stretch."""
+    wanted = set(days)
+    order = list(order) + sorted(wanted - set(order))  # new days are added in date order
+    blocks: list[list[str]] = []
+    previous = None
+    for i, day in enumerate(order):
+        if day not in wanted:
+            continue
+        if blocks and previous == i - 1:
+            blocks[-1].append(day)
+        else:
+            blocks.append([day])
+        previous = i
+    return blocks
+
+
+def range_tags(block: list[str]) -> dict[str, str]:
+    return {"dagster/asset_partition_range_start": block[0], "dagster/asset_partition_range_end": block[-1]}
 
 
 @contextmanager
@@ -94,9 +160,21 @@ def _logged(paths: Paths, job: str):
     """dagster-dbt echoes every dbt event on stdout; keep that in a log file, not the terminal."""
     log_dir = paths.home / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    log = log_dir / f"{job}-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}.log"
+    log = log_dir / f"{job}-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}.log"
     with log.open("w", encoding="utf-8") as f, redirect_stdout(f):
         yield log
+
+
+# In-process runs carry the pid of their process, so a run whose process died (killed) can be
+# told from one still going, and closed as failed (reap_interrupted_runs).
+PID_TAG = "ccq/pid"
+# Runs started by a sensor or schedule carry this tag; the chain sensor builds after them.
+THEN_BUILD_TAG = "ccq/then_build"
+FULL_REFRESH_TAG = "ccq/full_refresh"
+
+
+def _run_tags(extra: dict | None = None) -> dict:
+    return {PID_TAG: str(os.getpid()), "ccq/trigger": "cli", **(extra or {})}
 
 
 def run_load(instance, paths: Paths, days: list[str], progress: Callable[[str], None] = print) -> dict:
@@ -104,42 +182,71 @@ def run_load(instance, paths: Paths, days: list[str], progress: Callable[[str], 
     from orchestration.partitions import extract_days
 
     days = sorted(days)
-    known = set(instance.get_dynamic_partitions(extract_days.name))
-    new = [d for d in days if d not in known]
+    known = instance.get_dynamic_partitions(extract_days.name)
+    new = [d for d in days if d not in set(known)]
     if new:
         instance.add_dynamic_partitions(extract_days.name, new)
     job = defs.resolve_job_def("load_extracts")
-    run_id = str(uuid.uuid4())
-    with _logged(paths, "load_extracts"), _progress(instance, run_id, progress):
-        result = job.execute_in_process(
-            instance=instance,
-            run_id=run_id,
-            run_config=QUIET,
-            tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]},
-            raise_on_error=True,
-        )
-    # A ranged run records one materialization per partition, all with the same metadata.
-    per_asset = {m.materialization.asset_key: m.materialization.metadata for m in result.get_asset_materialization_events()}
-    totals = {"rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "run_id": result.run_id}
-    for md in per_asset.values():
-        for k in ("rows_read", "rows_loaded", "rows_quarantined"):
-            if k in md:
-                totals[k] += int(md[k].value)
+    totals = {"rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "run_ids": []}
+    for block in load_blocks(known, days):
+        run_id = str(uuid.uuid4())
+        with _logged(paths, "load_extracts"), _progress(instance, run_id, progress):
+            result = job.execute_in_process(
+                instance=instance,
+                run_id=run_id,
+                run_config=QUIET,
+                tags=_run_tags(range_tags(block)),
+                raise_on_error=True,
+            )
+        # A ranged run records one materialization per partition, all with the same metadata.
+        per_asset = {m.materialization.asset_key: m.materialization.metadata for m in result.get_asset_materialization_events()}
+        for md in per_asset.values():
+            for k in ("rows_read", "rows_loaded", "rows_quarantined"):
+                if k in md:
+                    totals[k] += int(md[k].value)
+        totals["run_ids"].append(result.run_id)
+    totals["run_id"] = totals["run_ids"][-1] if totals["run_ids"] else None
     return totals
 
 
-def run_build(instance, paths: Paths, progress: Callable[[str], None] = print) -> tuple[bool, dict | str]:
+def build_run_config(full_refresh: bool = False) -> dict:
+    config = dict(QUIET)
+    if full_refresh:
+        config["ops"] = {"warehouse_models": {"config": {"full_refresh": True}}}
+    return config
+
+
+def step_failures(events) -> list[str]:
+    """'step: why' for every failed step among Dagster events; for a failed dbt build, the
+    models that failed and their error (the Failure's metadata)."""
+    out = []
+    for e in events:
+        if not e.is_step_failure:
+            continue
+        data = e.step_failure_data
+        why = ""
+        if data.user_failure_data is not None:
+            md = data.user_failure_data.metadata or {}
+            why = (data.user_failure_data.description or "").strip()
+            if "failed" in md:
+                why += ": " + str(md["failed"].value).strip()
+        elif data.error is not None:
+            why = data.error.message.strip()
+        out.append(f"{e.step_key}: {why[:1500]}")
+    return out
+
+
+def run_build(instance, paths: Paths, progress: Callable[[str], None] = print,
+              full_refresh: bool = False) -> tuple[bool, dict | str]:
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("build_and_publish")
     run_id = str(uuid.uuid4())
     with _logged(paths, "build_and_publish") as log, _progress(instance, run_id, progress):
-        result = job.execute_in_process(instance=instance, run_id=run_id, run_config=QUIET, raise_on_error=False)
+        result = job.execute_in_process(instance=instance, run_id=run_id, run_config=build_run_config(full_refresh),
+                                        tags=_run_tags(), raise_on_error=False)
     if not result.success:
-        failures = [
-            f"{e.step_key}: {e.event_specific_data.error.message.strip()[:800] if e.event_specific_data and e.event_specific_data.error else ''}"
-            for e in result.all_events if e.is_step_failure
-        ]
+        failures = step_failures(result.all_events)
         return False, ("; ".join(failures) or "see the Dagster run log") + f" (dbt log: {log})"
     info: dict = {"run_id": result.run_id, "log": str(log)}
     for mat in result.get_asset_materialization_events():
@@ -156,3 +263,135 @@ def run_build(instance, paths: Paths, progress: Callable[[str], None] = print) -
     finally:
         con.close()
     return True, info
+
+
+# --- incremental models: when to rebuild from scratch -------------------------------------
+
+def project_fingerprint() -> str:
+    """Digest of what the incremental models are computed with: models, macros, project file,
+    seeds (reference data, definition parameters) and the personal-data salt. When it changes,
+    the rows built earlier are stale, so the next build is a full refresh."""
+    h = hashlib.sha256()
+    files = [DBT_PROJECT_DIR / "dbt_project.yml", *DBT_PROJECT_DIR.glob("models/**/*"),
+             *DBT_PROJECT_DIR.glob("macros/**/*"), *SEEDS_DIR.glob("*")]
+    for f in sorted(p for p in files if p.is_file()):
+        h.update(f.relative_to(PROJECT_ROOT).as_posix().encode())
+        h.update(f.read_bytes())
+    h.update(hashlib.sha256(os.environ.get("CCQ_PII_SALT", "").encode()).digest())
+    return h.hexdigest()
+
+
+def _fingerprint_file(paths: Paths) -> Path:
+    return paths.warehouse.parent / "dbt_project.sha256"
+
+
+def project_changed(paths: Paths, fingerprint: str | None = None) -> bool:
+    try:
+        built = _fingerprint_file(paths).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return True
+    return built != (fingerprint or project_fingerprint())
+
+
+def remember_project(paths: Paths, fingerprint: str | None = None) -> None:
+    """After a successful build: the incremental models now hold rows of this project."""
+    f = _fingerprint_file(paths)
+    tmp = f.with_suffix(".tmp")
+    tmp.write_text(fingerprint or project_fingerprint(), encoding="utf-8")
+    os.replace(tmp, f)
+
+
+# --- run history -------------------------------------------------------------------------
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_interrupted_runs(instance) -> list[str]:
+    """Close, as failed, the in-process runs whose process is gone (killed mid-run): Dagster
+    cannot record their end itself. Runs launched by the daemon have no pid tag; Dagster's own
+    run monitoring looks after those."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    reaped = []
+    for run in instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING,
+                                                             DagsterRunStatus.CANCELING])):
+        pid = run.tags.get(PID_TAG)
+        if pid and pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            instance.report_run_failed(run, f"interrupted: the process running it (pid {pid}) ended before the run did")
+            reaped.append(run.run_id)
+    return reaped
+
+
+def run_failure_reasons(instance, run_id: str) -> list[str]:
+    from dagster import DagsterEventType
+
+    records = instance.all_logs(run_id, of_type={DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE})
+    steps = step_failures([r.dagster_event for r in records if r.dagster_event.is_step_failure])
+    if steps:
+        return steps
+    return [r.dagster_event.message or r.user_message for r in records if r.dagster_event.event_type == DagsterEventType.RUN_FAILURE]
+
+
+def status(paths: Paths, instance, runs: int = 10) -> dict:
+    """What `ccq status` shows: the last runs, what is certified up to when, what is waiting,
+    and what failed with its reason. Reads the Dagster instance, the landing folder and the
+    published snapshot, never the warehouse (a refresh may be writing it)."""
+    from dagster import DagsterRunStatus
+
+    from ccq.publish import current_snapshot, published_at
+
+    out: dict = {"runs": [], "failures": [], "certified": [], "uncertified": [], "waiting": []}
+    for rec in instance.get_run_records(limit=runs):
+        run = rec.dagster_run
+        start = rec.start_time or rec.create_timestamp.timestamp()
+        end = rec.end_time
+        still = run.status in (DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.QUEUED)
+        pid = run.tags.get(PID_TAG)
+        if still and pid and pid.isdigit() and not _pid_alive(int(pid)):
+            state = "INTERRUPTED"
+        else:
+            state = run.status.value
+        out["runs"].append({
+            "run_id": run.run_id, "job": run.job_name, "status": state,
+            "started": datetime.fromtimestamp(start, timezone.utc),
+            "seconds": (end - start) if end else None,
+            "partitions": "..".join(dict.fromkeys(filter(None, (run.tags.get("dagster/asset_partition_range_start"),
+                                                              run.tags.get("dagster/asset_partition_range_end"))))),
+        })
+        if run.status == DagsterRunStatus.FAILURE or state == "INTERRUPTED":
+            reasons = run_failure_reasons(instance, run.run_id) if run.status == DagsterRunStatus.FAILURE else \
+                [f"interrupted: process {pid} is gone; the next run closes it"]
+            out["failures"].append({"run_id": run.run_id, "job": run.job_name, "reasons": reasons})
+
+    snap = current_snapshot(paths)
+    out["snapshot"] = str(snap) if snap else None
+    out["published_at"] = published_at(paths)
+    if snap is not None:
+        con = duckdb.connect(str(snap), read_only=True)
+        try:
+            out["certified"] = con.execute(
+                """SELECT kpi,
+                          cast(max(period_start) FILTER (WHERE certified) AS date) AS certified_through,
+                          cast(max(period_start) AS date) AS data_through,
+                          count(*) FILTER (WHERE NOT certified) AS uncertified_days
+                   FROM marts.kpi_values WHERE grain = 'day' AND scope_type = 'all'
+                   GROUP BY kpi ORDER BY kpi""").fetchall()
+            out["uncertified"] = con.execute(
+                """SELECT grain, cast(period_start AS date) AS period, string_agg(DISTINCT certification_reason, '; ') AS reasons
+                   FROM marts.kpi_values
+                   WHERE grain IN ('day', 'week', 'month') AND scope_type = 'all' AND NOT certified
+                   GROUP BY 1, 2 ORDER BY 2 DESC, 1""").fetchall()
+        finally:
+            con.close()
+    by_day: dict[str, list[str]] = {}
+    for f in changed_files(paths, against="snapshot"):
+        by_day.setdefault(f.day, []).append(f.file_id)
+    out["waiting"] = sorted(by_day.items())
+    return out

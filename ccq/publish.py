@@ -101,6 +101,9 @@ def connect_snapshot(paths: Paths) -> duckdb.DuckDBPyConnection:
 
 
 def _prune(paths: Paths, keep: Path) -> None:
+    # A copy left by a run killed while publishing was never pointed at: only clutter.
+    for partial in [*paths.publish_dir.glob("ccq-*.partial"), *paths.publish_dir.glob("ccq-*.partial.wal")]:
+        partial.unlink(missing_ok=True)
     snaps = sorted(paths.publish_dir.glob("ccq-*.duckdb"))
     for old in snaps[:-KEEP]:
         if old != keep:

@@ -67,6 +67,16 @@ def raw_lineage(manifest: dict, unique_id: str) -> set[str]:
     return out
 
 
+def _test_severity(node: dict) -> str:
+    """A failing data test uncertifies its lineage, whatever severity dbt ran it with (every test
+    runs as warn so the build goes on), unless the test says `meta: {ccq: {severity: warning}}`:
+    a reference into another source system, which delivers at another hour."""
+    for meta in ((node.get("config") or {}).get("meta") or {}, node.get("meta") or {}):
+        if str(((meta.get("ccq") or {}).get("severity")) or "").lower() == "warning":
+            return "warning"
+    return "critical"
+
+
 def record_dbt_tests(con: duckdb.DuckDBPyConnection, run_id: str, run_results: dict, manifest: dict) -> int:
     """Store the outcome of every dbt data test of an invocation (pass, warn, fail, error)."""
     ensure_audit(con)
@@ -83,9 +93,9 @@ def record_dbt_tests(con: duckdb.DuckDBPyConnection, run_id: str, run_results: d
         ok = r.get("status") == "pass"
         failures = r.get("failures")
         con.execute("DELETE FROM audit.check_results WHERE check_kind = 'dbt_test' AND check_name = ?", [node.get("name", uid)])
+        severity = _test_severity(node)
         for t in sorted(lineage):
-            # Every failing data test uncertifies its lineage, whatever severity dbt ran it with.
-            rows.append((run_id, "dbt_test", "dbt", node.get("name", uid), target, t, None, ok, "critical", failures, None,
+            rows.append((run_id, "dbt_test", "dbt", node.get("name", uid), target, t, None, ok, severity, failures, None,
                          (r.get("message") or "")[:1000], _now()))
     if rows:
         con.executemany("INSERT INTO audit.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)

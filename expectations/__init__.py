@@ -5,9 +5,14 @@ from expectations.runner import (
     SuiteResult,
     SuiteSpec,
     load_suite,
+    raw_file_filter,
     validate,
     validate_acd_events,
+    validate_kpi_parts,
+    validate_kpi_values,
     validate_queue_intervals,
+    validate_raw,
+    validate_raw_days,
     write_report,
 )
 
@@ -17,8 +22,13 @@ __all__ = [
     "SuiteResult",
     "SuiteSpec",
     "load_suite",
+    "raw_file_filter",
     "validate",
     "validate_acd_events",
+    "validate_kpi_parts",
+    "validate_kpi_values",
     "validate_queue_intervals",
+    "validate_raw",
+    "validate_raw_days",
     "write_report",
 ]

@@ -5,10 +5,13 @@ relation is streamed out of DuckDB as Arrow record batches, each batch is valida
 DataFrame by an ephemeral GX context, and the per-batch results are added up per expectation.
 Memory stays bounded by `batch_rows`.
 
-What GX cannot see batch by batch (key uniqueness over the whole table) is declared in the suite's
-`meta.ccq.table_checks` and run here as DuckDB aggregate queries. Columns the suite needs that the
-relation does not have (sums of other columns) are declared in `meta.ccq.derived_columns` as SQL
-expressions. `{"$PARAMETER": name}` values are filled at run time from `parameters`, or else from
+What GX cannot see batch by batch (key uniqueness over the whole table, column types, references
+to other tables, volume against the norm, sums across grains) is declared in the suite's
+`meta.ccq.table_checks` and run here as DuckDB queries (TABLE_CHECKS). A suite with table checks
+only does not start GX at all. The raw suites are built from the raw contract plus a small JSON
+per table (expectations/raw_suites.py). Columns the suite needs that the relation does not have
+(sums of other columns, durations) are declared in `meta.ccq.derived_columns` as SQL expressions.
+`{"$PARAMETER": name}` values are filled at run time from `parameters`, or else from
 PARAMETER_RESOLVERS (e.g. the known queues from the reference.queues seed).
 """
 from __future__ import annotations
@@ -24,6 +27,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
+
+from expectations import raw_suites
 
 if TYPE_CHECKING:
     import duckdb
@@ -55,7 +60,11 @@ agg as (
         min(e.event_at) filter (where e.event_type = 'CONNECT') as connected_at,
         min(e.event_at) filter (where e.event_type in ('ABANDON', 'EXITTIMEOUT')) as exited_at,
         min(e.event_at) filter (where e.event_type in ('COMPLETE', 'TRANSFER')) as ended_at,
-        min(e.event_at) filter (where e.event_type = 'ACWEND') as acw_ended_at
+        min(e.event_at) filter (where e.event_type = 'ACWEND') as acw_ended_at,
+        -- Where the leg starts in the extracts (its ENTERQUEUE line, else its first line), for the report.
+        coalesce(arg_min(e._file_id, e._line_no) filter (where e.event_type = 'ENTERQUEUE'),
+                 arg_min(e._file_id, e._line_no)) as _file_id,
+        coalesce(min(e._line_no) filter (where e.event_type = 'ENTERQUEUE'), min(e._line_no)) as _line_no
     from (
         select *
         from {relation}
@@ -85,16 +94,35 @@ class SuiteSpec:
     description: str
     frame_sql: str | None = None
     frame_label: str | None = None  # shown after the relation in reports, for frames built by frame_sql
+    build: Callable[[], dict] | None = None  # builds the suite document (else suites/<name>.json)
 
     def path(self, name: str) -> Path:
         return SUITES_DIR / f"{name}.json"
 
 
+def _raw_suites() -> dict[str, SuiteSpec]:
+    from functools import partial
+
+    from ccq.contract import tables
+
+    out: dict[str, SuiteSpec] = {}
+    for t in tables().values():
+        out[raw_suites.raw_suite_name(t.name)] = SuiteSpec(
+            relation=f"raw.{t.name}",
+            description=f"Raw {t.name}: contract columns, required values, codes, ranges, no future times, key; "
+                        "plus the table's own rules (durations, order).",
+            build=partial(raw_suites.build_raw_suite, t.name),
+        )
+        out[raw_suites.integrity_suite_name(t.name)] = SuiteSpec(
+            relation=f"raw.{t.name}",
+            description=f"Raw {t.name}: column types, volume against the norm, references to other sources.",
+            build=partial(raw_suites.build_integrity_suite, t.name),
+        )
+    return out
+
+
 SUITES: dict[str, SuiteSpec] = {
-    "raw_acd_queue_events": SuiteSpec(
-        relation="raw.acd_queue_events",
-        description="Raw ACD queue events: required columns, codes, known queues, agents, no future events, unique event_id.",
-    ),
+    **_raw_suites(),
     "raw_acd_queue_legs": SuiteSpec(
         relation="raw.acd_queue_events",
         description="Event order within each queue leg (one row per contact_id, queue_leg).",
@@ -104,6 +132,15 @@ SUITES: dict[str, SuiteSpec] = {
     "fct_queue_intervals": SuiteSpec(
         relation="marts.fct_queue_intervals",
         description="Interval mart: keys, non-negative counts, answered/abandoned within offered, handle time sum, unique key.",
+    ),
+    "int_kpi_parts__queues": SuiteSpec(
+        relation="intermediate.int_kpi_parts__queues",
+        description="KPI parts, before certification: parts that add up from intervals to days, weeks and months.",
+    ),
+    "kpi_values": SuiteSpec(
+        relation="marts.kpi_values",
+        description="KPI values, before publishing: values that match their parts, every part published, a reason for "
+                    "every uncertified value, certified values plausible.",
     ),
 }
 
@@ -203,8 +240,13 @@ def _suite_path(name_or_path: str | Path) -> Path:
 
 
 def read_suite_json(name_or_path: str | Path) -> dict:
-    path = _suite_path(name_or_path)
-    doc = json.loads(path.read_text(encoding="utf-8"))
+    spec = SUITES.get(name_or_path) if isinstance(name_or_path, str) else None
+    if spec is not None and spec.build is not None:
+        doc = spec.build()
+        path = name_or_path
+    else:
+        path = _suite_path(name_or_path)
+        doc = json.loads(path.read_text(encoding="utf-8"))
     names = [expectation_name(e) for e in doc.get("expectations", [])]
     names += [c["name"] for c in _ccq_meta(doc).get("table_checks", [])]
     dupes = sorted({n for n in names if names.count(n) > 1})
@@ -414,16 +456,27 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _file_line(file_id: Any, line_no: Any) -> str:
+    """'<file name> line <n>', as the loader words its quarantine messages."""
+    name = str(file_id).rsplit("/", 1)[-1] if file_id is not None and _fmt(file_id) != "null" else ""
+    line = "" if line_no is None or _fmt(line_no) in ("null", "nan") else f"line {int(float(line_no))}"
+    return " ".join(p for p in (name, line) if p)
+
+
 def _format_sample(row: Any, index_columns: list[str]) -> str:
     if not isinstance(row, dict):
         return _fmt(row)
-    values = [f"{k}={_fmt(v)}" for k, v in row.items() if k not in index_columns]
+    where = _file_line(row.get("_file_id"), row.get("_line_no")) if {"_file_id", "_line_no"} & set(row) else ""
+    index_columns = [c for c in index_columns if c not in ("_file_id", "_line_no")]
+    values = [f"{k}={_fmt(v)}" for k, v in row.items() if k not in index_columns and k not in ("_file_id", "_line_no")]
     ids = [f"{k}={_fmt(row[k])}" for k in index_columns if k in row]
     if not values:
-        return ", ".join(ids)
-    if not ids:
-        return ", ".join(values)
-    return ", ".join(values) + " (" + ", ".join(ids) + ")"
+        text = ", ".join(ids)
+    elif not ids:
+        text = ", ".join(values)
+    else:
+        text = ", ".join(values) + " (" + ", ".join(ids) + ")"
+    return f"{where}: {text}" if where else text
 
 
 def _describe_observed(res: dict) -> tuple[str, int]:
@@ -444,20 +497,23 @@ def _describe_observed(res: dict) -> tuple[str, int]:
 # ---------------------------------------------------------------- table-level checks
 
 
-def _key_unique(con, relation: str, where: str | None, check: dict, rows: int) -> CheckOutcome:
+def _key_unique(con, relation: str, where: str | None, check: dict, rows: int, params: dict | None = None) -> CheckOutcome:
     cols = [str(c) for c in check["columns"]]
     keys = ", ".join(_q(c) for c in cols)
     not_null = " and ".join(f"{_q(c)} is not null" for c in cols)
+    # Raw tables: name the file and line of every copy.
+    located = ", string_agg(_file_id || coalesce(':' || _line_no, ''), ', ' order by _file_id, _line_no) as copies" \
+        if check.get("locate") else ", null as copies"
     if where and check.get("scope", "table") == "table":
         dup = (
-            f"select {keys}, count(*) as n from {relation} "
+            f"select {keys}, count(*) as n{located} from {relation} "
             f"join (select distinct {keys} from {relation} where ({where}) and {not_null}) as part using ({keys}) "
             f"group by {keys} having count(*) > 1"
         )
         scope = f"the whole of {relation}"
     else:
         dup = (
-            f"select {keys}, count(*) as n from {relation} where ({where or 'true'}) and {not_null} "
+            f"select {keys}, count(*) as n{located} from {relation} where ({where or 'true'}) and {not_null} "
             f"group by {keys} having count(*) > 1"
         )
         scope = "the partition" if where else relation
@@ -472,27 +528,145 @@ def _key_unique(con, relation: str, where: str | None, check: dict, rows: int) -
         samples = []
         for r in found:
             key = ", ".join(f"{c}={_fmt(v)}" for c, v in zip(cols, r[: len(cols)]))
-            samples.append(f"{key} x{r[len(cols)]}")
+            copies = r[len(cols) + 1]
+            where_from = ""
+            if copies:
+                where_from = " (" + ", ".join(
+                    _file_line(*(c.rsplit(":", 1) if ":" in c else (c, None))) for c in copies.split(", ")) + ")"
+            samples.append(f"{key} x{r[len(cols)]}{where_from}")
         details = (
             f"{dup_rows:,} rows share {dup_keys:,} key value(s) with another row in {scope}; e.g. "
             + "; ".join(samples)
         )
     else:
         details = f"ok ({rows:,} checked against {scope})"
+    return _table_outcome(check, ", ".join(cols), dup_keys == 0, dup_rows, rows, details)
+
+
+def _table_outcome(check: dict, column: str | None, success: bool, unexpected: int, elements: int,
+                   details: str) -> CheckOutcome:
     return CheckOutcome(
         name=check["name"],
-        column=", ".join(cols),
-        success=dup_keys == 0,
-        unexpected_count=dup_rows,
-        element_count=rows,
+        column=column,
+        success=success,
+        unexpected_count=int(unexpected),
+        element_count=int(elements),
         details=details,
-        expectation="table:key_unique",
+        expectation=f"table:{check['kind']}",
         notes=str(check.get("notes", "")),
         severity=str(check.get("severity", "critical")),
     )
 
 
-TABLE_CHECKS: dict[str, Callable[..., CheckOutcome]] = {"key_unique": _key_unique}
+def _split_relation(relation: str) -> tuple[str, str]:
+    schema, _, name = relation.rpartition(".")
+    return schema or "main", name
+
+
+def _column_types(con, relation: str, where: str | None, check: dict, rows: int, params: dict | None = None) -> CheckOutcome:
+    schema, name = _split_relation(relation)
+    actual = dict(con.execute(
+        "select column_name, data_type from information_schema.columns where table_schema = ? and table_name = ?",
+        [schema, name]).fetchall())
+    want = {str(k): str(v).upper() for k, v in check["types"].items()}
+    # Missing or extra columns are the column-set check's business; here: the type of each shared column.
+    wrong = [f"{c} is {actual[c]}, expected {t}" for c, t in want.items() if c in actual and actual[c].upper() != t]
+    details = "; ".join(wrong) if wrong else f"ok ({len([c for c in want if c in actual])} columns as declared)"
+    return _table_outcome(check, None, not wrong, len(wrong), len(want), details)
+
+
+def _references(con, relation: str, where: str | None, check: dict, rows: int, params: dict | None = None) -> CheckOutcome:
+    cols = [str(c) for c in check["columns"]]
+    to_cols = [str(c) for c in check.get("to_columns", cols)]
+    target = str(check["to"])
+    cond = " and ".join([f"({where or 'true'})", *(f"s.{_q(c)} is not null" for c in cols),
+                         f"({check['condition']})" if check.get("condition") else "true"])
+    match = " and ".join(f"t.{_q(tc)} = s.{_q(c)}" for c, tc in zip(cols, to_cols))
+    keys = ", ".join(f"s.{_q(c)}" for c in cols)
+    [(elements,)] = con.execute(f"select count(*) from {relation} as s where {cond}").fetchall()
+    found = con.execute(
+        f"""select {keys}, count(*) as n, min(s._line_no) as first_line, arg_min(s._file_id, s._line_no) as file_id,
+                   count(*) over () as missing_values, sum(count(*)) over () as missing_rows
+            from {relation} as s
+            where {cond} and not exists (select 1 from {target} as t where {match})
+            group by {keys} order by n desc, {keys} limit {SAMPLE_LIMIT}"""
+        if check.get("locate", True) else
+        f"""select {keys}, count(*) as n, null, null, count(*) over (), sum(count(*)) over ()
+            from {relation} as s where {cond} and not exists (select 1 from {target} as t where {match})
+            group by {keys} order by n desc, {keys} limit {SAMPLE_LIMIT}""").fetchall()
+    missing_rows = int(found[0][-1]) if found else 0
+    missing_values = int(found[0][-2]) if found else 0
+    ref = f"{target} ({', '.join(to_cols)})"
+    if found:
+        samples = []
+        for r in found:
+            key = ", ".join(f"{c}={_fmt(v)}" for c, v in zip(cols, r[: len(cols)]))
+            n, first_line, file_id = r[len(cols): len(cols) + 3]
+            at = _file_line(file_id, first_line)
+            samples.append(f"{key} x{n}" + (f" (first at {at})" if at else ""))
+        details = (f"{missing_rows:,} of {elements:,} rows ({missing_values:,} value(s)) have no match in {ref}; e.g. "
+                   + "; ".join(samples))
+    else:
+        details = f"ok ({elements:,} rows found in {ref})"
+    return _table_outcome(check, ", ".join(cols), not found, missing_rows, elements, details)
+
+
+def _query(con, relation: str, where: str | None, check: dict, rows: int, params: dict | None = None) -> CheckOutcome:
+    """Rows returned by check['sql'] are violations; {relation} and {where} are filled in."""
+    sql = str(check["sql"]).replace("{relation}", relation).replace("{where}", where or "true")
+    cur = con.execute(f"select *, count(*) over () as _violations from ({sql}) as v limit {SAMPLE_LIMIT}")
+    names = [d[0] for d in cur.description][:-1]
+    found = cur.fetchall()
+    n = int(found[0][-1]) if found else 0
+    if found:
+        samples = ["; ".join(f"{k}={_fmt(v)}" for k, v in zip(names, r[:-1])) for r in found]
+        details = f"{n:,} violation(s); e.g. " + " | ".join(samples)
+    else:
+        details = f"ok ({rows:,} rows checked)"
+    return _table_outcome(check, check.get("column"), n == 0, n, rows, details)
+
+
+def _volume_norm(con, relation: str, where: str | None, check: dict, rows: int, params: dict | None = None) -> CheckOutcome:
+    """Rows read on the partition's day against the median of the same weekday in the previous weeks."""
+    from datetime import date, timedelta
+
+    day = (params or {}).get("partition_date")
+    if day is None:
+        return _table_outcome(check, None, True, 0, 0, "not applicable (no extract day given)")
+    day = date.fromisoformat(str(day)[:10])
+    history_days = [day - timedelta(days=7 * w) for w in range(1, int(check.get("weeks", 4)) + 1)]
+    counts = dict(con.execute(
+        "select file_date, sum(rows_read) from audit.load_files where table_name = ? and file_date in "
+        "(select unnest(?::DATE[])) group by file_date",
+        [check["table"], [day, *history_days]]).fetchall())
+    if day not in counts:
+        return _table_outcome(check, None, True, 0, 0, "not applicable (no extract for the day)")
+    today = int(counts[day])
+    history = sorted(int(counts[d]) for d in history_days if d in counts)
+    if len(history) < int(check.get("min_history", 2)):
+        return _table_outcome(check, None, True, 0, today,
+                              f"not enough history ({len(history)} earlier {day:%A}s); {today:,} rows read")
+    mid = len(history) // 2
+    norm = history[mid] if len(history) % 2 else (history[mid - 1] + history[mid]) / 2
+    if norm < float(check.get("min_rows", 0)):
+        return _table_outcome(check, None, True, 0, today,
+                              f"no norm for so small an extract (median {norm:,.0f} rows); {today:,} rows read")
+    ratio = float(check["ratio"])
+    share = today / norm if norm else 0.0
+    ok = share >= ratio if check.get("bound", "low") == "low" else share <= ratio
+    bound = "at least" if check.get("bound", "low") == "low" else "at most"
+    details = (f"{today:,} rows read on {day} = {share:.0%} of the norm {norm:,.0f} (median of {len(history)} earlier "
+               f"{day:%A}s: {', '.join(f'{h:,}' for h in history)}); expected {bound} {ratio:.0%}")
+    return _table_outcome(check, None, ok, 0 if ok else 1, 1, details)
+
+
+TABLE_CHECKS: dict[str, Callable[..., CheckOutcome]] = {
+    "key_unique": _key_unique,
+    "column_types": _column_types,
+    "references": _references,
+    "query": _query,
+    "volume_norm": _volume_norm,
+}
 
 
 # ---------------------------------------------------------------- validation
@@ -535,48 +709,57 @@ def validate(
     relation = relation or spec.relation
     doc = read_suite_json(suite_name)
     meta = _ccq_meta(doc)
-    # Resolved before streaming: DuckDB refuses another query on a connection with an open stream.
+    # Resolved before streaming: DuckDB refuses another query on a connection with an open stream,
+    # and a stream on one with a result left unfinished by the caller (a statement run to the end
+    # releases it).
     params = _resolve_parameters(doc, con, parameters)
+    con.execute("select 1").fetchall()
     sql = _frame_sql(spec, doc, relation, where)
     target = f"{relation} ({spec.frame_label})" if spec.frame_label else relation
 
-    with _GX_LOCK:
-        suite = _build_suite(doc)
-        accs = [
-            _Acc(
-                name=expectation_name(e),
-                expectation=e["type"],
-                column=_columns_of(e.get("kwargs") or {}),
-                notes=str(e.get("notes") or ""),
-                severity=str(e.get("severity") or "critical"),
+    accs: list[_Acc] = []
+    if not doc["expectations"]:
+        # Table checks only: no GX, no streaming.
+        batches, rows = 0, int(con.execute(f"select count(*) from ({sql}) as frame").fetchall()[0][0])
+    else:
+        with _GX_LOCK:
+            suite = _build_suite(doc)
+            accs = [
+                _Acc(
+                    name=expectation_name(e),
+                    expectation=e["type"],
+                    column=_columns_of(e.get("kwargs") or {}),
+                    notes=str(e.get("notes") or ""),
+                    severity=str(e.get("severity") or "critical"),
+                )
+                for e in doc["expectations"]
+            ]
+            by_name = {a.name: a for a in accs}
+            ctx = _ephemeral_context()
+            batch_def = (
+                ctx.data_sources.add_pandas("ccq_duckdb")
+                .add_dataframe_asset(suite_name)
+                .add_batch_definition_whole_dataframe("arrow_batch")
             )
-            for e in doc["expectations"]
-        ]
-        by_name = {a.name: a for a in accs}
-        ctx = _ephemeral_context()
-        batch_def = (
-            ctx.data_sources.add_pandas("ccq_duckdb")
-            .add_dataframe_asset(suite_name)
-            .add_batch_definition_whole_dataframe("arrow_batch")
-        )
-        batches = rows = 0
-        reader = con.sql(sql).to_arrow_reader(batch_rows)
-        try:
-            schema = reader.schema
-            for table in _rebatch(reader, batch_rows):
-                _validate_frame(_to_pandas(table), batch_def, suite, params, meta, by_name)
-                batches += 1
-                rows += table.num_rows
-        finally:
-            reader.close()
-        if batches == 0:
-            # Still run the structural checks (column set) on the empty frame.
-            _validate_frame(_to_pandas(schema.empty_table()), batch_def, suite, params, meta, by_name)
-            batches = 1
+            batches = rows = 0
+            reader = con.sql(sql).to_arrow_reader(batch_rows)
+            try:
+                schema = reader.schema
+                for table in _rebatch(reader, batch_rows):
+                    _validate_frame(_to_pandas(table), batch_def, suite, params, meta, by_name)
+                    batches += 1
+                    rows += table.num_rows
+            finally:
+                reader.close()
+            if batches == 0:
+                # Still run the structural checks (column set) on the empty frame.
+                _validate_frame(_to_pandas(schema.empty_table()), batch_def, suite, params, meta, by_name)
+                batches = 1
 
     outcomes = [a.outcome() for a in accs]
+    check_params = {**params, **(parameters or {})}
     for check in meta.get("table_checks", []):
-        outcomes.append(TABLE_CHECKS[check["kind"]](con, relation, where, check, rows))
+        outcomes.append(TABLE_CHECKS[check["kind"]](con, relation, where, check, rows, check_params))
     return SuiteResult(
         suite=suite_name,
         target=target,
@@ -623,11 +806,12 @@ def _to_pandas(table):
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 col = pc.cast(table.column(i), pa.float64(), safe=False)
             table = table.set_column(i, f.name, col)
-    # GX compares datetimes vectorised only for datetime64[ns] and numbers only for int64/float64;
+    # GX compares datetimes vectorised only for datetime64[ns] (dates too, so they compare with
+    # datetime parameters) and numbers only for int64/float64;
     # Arrow gives datetime64[us] and int32, which GX checks value by value in Python (several times slower).
     try:
-        df = table.to_pandas(coerce_temporal_nanoseconds=True)
-    except (pa.ArrowInvalid, OverflowError):
+        df = table.to_pandas(coerce_temporal_nanoseconds=True, date_as_object=False)
+    except (pa.ArrowInvalid, OverflowError, pa.ArrowNotImplementedError):
         df = table.to_pandas()  # a timestamp beyond 2262: correct, only slower
     for col, dtype in df.dtypes.items():
         if getattr(dtype, "kind", "") == "i" and dtype.itemsize < 8:
@@ -667,6 +851,85 @@ def validate_acd_events(
         validate(con, "raw_acd_queue_events", where=where, batch_rows=batch_rows, parameters=parameters),
         validate(con, "raw_acd_queue_legs", where=where, batch_rows=batch_rows, parameters=parameters),
     ]
+
+
+def raw_file_filter(table_name: str, day: str) -> str:
+    """The partition of a raw table that one extract file delivered."""
+    return f"_file_id = '{table_name}/{table_name}_{day}.csv'"
+
+
+def _raw_gx_suites(table_name: str) -> list[str]:
+    names = [raw_suites.raw_suite_name(table_name)]
+    if table_name == "acd_queue_events":
+        names.append("raw_acd_queue_legs")
+    return names
+
+
+def validate_raw(
+    con: "duckdb.DuckDBPyConnection",
+    table_name: str,
+    day: str,
+    batch_rows: int = 250_000,
+    parameters: dict | None = None,
+) -> list[SuiteResult]:
+    """Every suite of one raw table on the extract file of one day: row checks (and for the ACD
+    events the queue-leg order), then the table-level checks (types, volume, references)."""
+    return validate_raw_days(con, table_name, [day], batch_rows, parameters)[day]
+
+
+def validate_raw_days(
+    con: "duckdb.DuckDBPyConnection",
+    table_name: str,
+    days: list[str],
+    batch_rows: int = 250_000,
+    parameters: dict | None = None,
+) -> dict[str, list[SuiteResult]]:
+    """validate_raw for several days, with the outcomes per day.
+
+    GX costs about the same per batch whatever its size, so the row suites first run once over all
+    the days' files; only when a check fails do they run again day by day, to say which day. The
+    table-level checks are plain SQL and always run per day (volume is a per-day question)."""
+    days = sorted(set(days))
+    out: dict[str, list[SuiteResult]] = {d: [] for d in days}
+    gx_names = _raw_gx_suites(table_name)
+    per_day = days
+    if len(days) > 1:
+        files = ", ".join(f"'{table_name}/{table_name}_{d}.csv'" for d in days)
+        where_all = f"_file_id in ({files})"
+        together = [validate(con, n, where=where_all, batch_rows=batch_rows, parameters=parameters) for n in gx_names]
+        if all(r.success for r in together):
+            for r in together:
+                for d in days:
+                    out[d].append(_passed_on_day(con, r, raw_file_filter(table_name, d), len(days)))
+            per_day = []
+    for d in days:
+        where = raw_file_filter(table_name, d)
+        if d in per_day:
+            out[d] += [validate(con, n, where=where, batch_rows=batch_rows, parameters=parameters) for n in gx_names]
+        params = {"partition_date": d, **(parameters or {})}
+        out[d].append(validate(con, raw_suites.integrity_suite_name(table_name), where=where, batch_rows=batch_rows,
+                               parameters=params))
+    return out
+
+
+def _passed_on_day(con, together: SuiteResult, where: str, n_days: int) -> SuiteResult:
+    """One day's share of a suite that passed on several days at once."""
+    from dataclasses import replace
+
+    spec = SUITES[together.suite]
+    rows = con.execute(f"select count(*) from ({_frame_sql(spec, read_suite_json(together.suite), spec.relation, where)})"
+                       " as frame").fetchall()[0][0]
+    outcomes = [replace(o, element_count=rows, unexpected_count=0,
+                        details=f"ok ({rows:,} checked, with the run's {n_days} days together)") for o in together.outcomes]
+    return replace(together, where=where, rows=rows, batches=1, outcomes=outcomes)
+
+
+def validate_kpi_parts(con: "duckdb.DuckDBPyConnection", batch_rows: int = 250_000) -> list[SuiteResult]:
+    return [validate(con, "int_kpi_parts__queues", batch_rows=batch_rows)]
+
+
+def validate_kpi_values(con: "duckdb.DuckDBPyConnection", batch_rows: int = 250_000) -> list[SuiteResult]:
+    return [validate(con, "kpi_values", batch_rows=batch_rows)]
 
 
 def validate_queue_intervals(

@@ -9,8 +9,9 @@
 
 from typing import Any, Mapping
 
-from dagster import AssetExecutionContext, Failure
+from dagster import AssetExecutionContext, Config, Failure
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from pydantic import Field
 
 from ccq.quality import record_dbt_tests
 from orchestration.resources import WarehouseResource, dbt_project
@@ -34,9 +35,17 @@ def _failed_nodes(run_results: dict) -> list[str]:
     ]
 
 
-def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, record_tests: bool):
+class DbtBuildConfig(Config):
+    full_refresh: bool = Field(
+        default=False,
+        description="Rebuild the incremental models (int_queue_legs, fct_queue_intervals) from scratch, as the nightly reconciliation does.",
+    )
+
+
+def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, record_tests: bool,
+           full_refresh: bool = False):
     warehouse.export_dbt_env()
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    invocation = dbt.cli(["build", *(["--full-refresh"] if full_refresh else [])], context=context, raise_on_error=False)
     yield from invocation.stream()
     run_results = invocation.get_artifact("run_results.json")
     if record_tests:
@@ -56,8 +65,17 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Wareh
     name="warehouse_models",
     dagster_dbt_translator=LayerTranslator(),
 )
-def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    yield from _build(context, dbt, warehouse, record_tests=True)
+def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
+                     config: DbtBuildConfig):
+    from ccq.pipeline import project_changed, project_fingerprint, remember_project
+
+    # Rows built incrementally under other models, seeds or salt are stale: start over.
+    fingerprint = project_fingerprint()
+    full_refresh = config.full_refresh or project_changed(warehouse.paths, fingerprint)
+    if full_refresh:
+        context.log.info("progress: full refresh of the incremental models")
+    yield from _build(context, dbt, warehouse, record_tests=True, full_refresh=full_refresh)
+    remember_project(warehouse.paths, fingerprint)
 
 
 @dbt_assets(

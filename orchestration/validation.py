@@ -1,10 +1,24 @@
 """Mart validation and the evidence the certification reads.
 
-gx_fct_queue_intervals is a blocking asset check: everything downstream of the interval
-fact waits for it, so its outcome is recorded before the KPIs are certified. A failure has
-WARN severity: the run goes on and the affected KPIs are published uncertified, with the
-reason, rather than not at all.
+gx_fct_queue_intervals and gx_int_kpi_parts__queues are blocking asset checks: everything
+downstream of the interval fact and of the KPI parts waits for them, so their outcomes are
+recorded before the KPIs are certified. A failure has WARN severity: the run goes on and the
+affected KPIs are published uncertified, with the reason, rather than not at all.
+
+The parts check looks for defects of the model (parts that do not add up across grains), which
+concern the whole table; data errors are caught per day upstream (raw suites, the fact's suite,
+dbt tests), so that they uncertify only the periods they touch.
+
+gx_kpi_values runs after certification, on the values the app will show, so it cannot change
+their certified flag. It is blocking with ERROR severity instead: a value that does not match
+its parts, a part not published, an uncertified value without a reason, or a value shown as
+certified that is implausible (a ratio outside [0, 1], a negative value, answered > offered) is
+a defect, and publishing it is worse than keeping the last good snapshot: a failure stops the
+publish. Implausible uncertified values are published, with their reason.
+Its outcomes are recorded against kpi_values itself (not a raw table), so they never feed a
+later certification, and the run's validation report is written again to include them.
 """
+import json
 
 from dagster import (
     AssetCheckResult,
@@ -18,13 +32,21 @@ from dagster import (
 )
 from dagster_dbt import get_asset_key_for_model
 
-from ccq.quality import record_suite_results
-from orchestration.dbt_models import warehouse_models
+from ccq.quality import raw_lineage, record_suite_results
+from orchestration.dbt_models import certified_kpis, warehouse_models
 from orchestration.raw_extracts import raw_key
 from ccq.contract import tables
-from orchestration.resources import WarehouseResource
+from orchestration.resources import WarehouseResource, dbt_project
 
 FCT_QUEUE_INTERVALS = get_asset_key_for_model([warehouse_models], "fct_queue_intervals")
+KPI_PARTS = get_asset_key_for_model([warehouse_models], "int_kpi_parts__queues")
+KPI_VALUES = get_asset_key_for_model([certified_kpis], "kpi_values")
+
+
+def _model_lineage(model: str) -> list[str]:
+    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    uid = next((k for k, n in manifest.get("nodes", {}).items() if n.get("resource_type") == "model" and n.get("name") == model), None)
+    return sorted(raw_lineage(manifest, uid)) if uid else []
 
 
 @asset_check(
@@ -60,8 +82,63 @@ def gx_fct_queue_intervals(context, warehouse: WarehouseResource) -> AssetCheckR
     )
 
 
+@asset_check(
+    asset=KPI_PARTS,
+    name="gx_int_kpi_parts__queues",
+    description="Great Expectations suite int_kpi_parts__queues: parts that add up from intervals to days and from "
+                "days to weeks and months, for every KPI and scope.",
+    blocking=True,
+)
+def gx_int_kpi_parts__queues(context, warehouse: WarehouseResource) -> AssetCheckResult:
+    return check_kpi_parts(warehouse, context.run.run_id)
+
+
+def check_kpi_parts(warehouse: WarehouseResource, run_id: str) -> AssetCheckResult:
+    from expectations.runner import validate_kpi_parts
+
+    # The whole table: these checks fail on a defect of the model, not on one day's data.
+    with warehouse.connect() as con:
+        results = validate_kpi_parts(con)
+        record_suite_results(con, run_id, results, _model_lineage("int_kpi_parts__queues"), None,
+                             replace_all_partitions=True)
+    failed = [r.summary() for r in results if r.critical_failed]
+    return AssetCheckResult(
+        passed=not failed,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"rows": sum(r.rows for r in results), "failures": "\n".join(failed) or "none"},
+    )
+
+
+@asset_check(
+    asset=KPI_VALUES,
+    name="gx_kpi_values",
+    description="Great Expectations suite kpi_values: values that match their parts, every part published, a reason "
+                "for every uncertified value, certified values plausible (ratios within [0, 1], none negative, answered "
+                "<= offered). A failure stops the publish.",
+    blocking=True,
+)
+def gx_kpi_values(context, warehouse: WarehouseResource) -> AssetCheckResult:
+    return check_kpi_values(warehouse, context.run.run_id)
+
+
+def check_kpi_values(warehouse: WarehouseResource, run_id: str) -> AssetCheckResult:
+    from ccq.report import write_validation_report
+    from expectations.runner import validate_kpi_values
+
+    with warehouse.connect() as con:
+        results = validate_kpi_values(con)
+        record_suite_results(con, run_id, results, ["kpi_values"], None, replace_all_partitions=True)
+        report, _ = write_validation_report(con, warehouse.paths.reports, run_id)
+    failed = [r.summary() for r in results if r.critical_failed]
+    return AssetCheckResult(
+        passed=not failed,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"rows": sum(r.rows for r in results), "failures": "\n".join(failed) or "none", "report": str(report)},
+    )
+
+
 # Every asset check on the marts; the Definitions take this list.
-MART_CHECKS = [gx_fct_queue_intervals]
+MART_CHECKS = [gx_fct_queue_intervals, gx_int_kpi_parts__queues, gx_kpi_values]
 
 AUDIT_KEYS = [AssetKey(["audit", "load_files"]), AssetKey(["audit", "quarantine"]), AssetKey(["audit", "check_results"])]
 
@@ -77,7 +154,7 @@ AUDIT_KEYS = [AssetKey(["audit", "load_files"]), AssetKey(["audit", "quarantine"
                   deps=[raw_key(t) for t in tables()]),
         AssetSpec(AUDIT_KEYS[2], group_name="audit", kinds={"duckdb", "html"},
                   description="Outcome of every validation (GX suites, dbt tests), plus this run's validation report.",
-                  deps=[FCT_QUEUE_INTERVALS]),
+                  deps=[FCT_QUEUE_INTERVALS, KPI_PARTS]),
     ],
 )
 def validation_evidence(context: AssetExecutionContext, warehouse: WarehouseResource):

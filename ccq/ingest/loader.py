@@ -4,7 +4,10 @@ Every file reconciles: rows_read = rows_loaded + rows_quarantined, where a row i
 non-blank physical line after the header. Parsing and type checks run inside DuckDB (no
 Python object per row); Python only indexes line boundaries with numpy so that every
 quarantined row keeps its line number and raw text, including lines DuckDB's reader
-would otherwise swallow (an unterminated quote at the end of a truncated file).
+would otherwise swallow: a line whose quotes do not pair up (a truncated record, a line
+break inside quotes) is quarantined on its own before parsing, so a quote left open
+mid-file does not take the lines after it. Values transcoded from another encoding
+(GB18030) that held undecodable bytes are quarantined under the rule `encoding`.
 
 Loading is idempotent per file: the file id is `<table>/<file name>`; the same bytes
 again change nothing, different bytes under the same name (a corrected re-delivery)
@@ -97,13 +100,20 @@ def _cast_expr(col: Column) -> str:
     return f"try_cast({v} AS {t})"
 
 
-def _rule_checks(col: Column) -> list[tuple[str, str, str]]:
+def _rule_checks(col: Column, transcoded_from: str | None = None) -> list[tuple[str, str, str]]:
     """(rule, SQL condition that is TRUE when broken, message SQL) for one column."""
     q = f'"{col.name}"'
     v = f"nullif(trim({q}), '')"
     cast = _cast_expr(col)
     shown = f"left({q}, 60)"
     out: list[tuple[str, str, str]] = []
+    if transcoded_from:
+        # The transcoder turned undecodable bytes into U+FFFD: the value is not what the source wrote.
+        out.append((
+            "encoding",
+            f"strpos({q}, chr(65533)) > 0",
+            f"'{col.name}: bytes that are not valid {transcoded_from.upper()} (shown as U+FFFD): ''' || {shown} || ''''",
+        ))
     if col.required:
         out.append(("required", f"{v} IS NULL", f"'{col.name} is required but empty'"))
     if col.data_type != "VARCHAR":
@@ -187,6 +197,14 @@ def _load_readable(con, tbl: Table, path: Path, readable: Path, file_id, file_da
     qrows: list[tuple] = []  # quarantine rows built in Python: only for lines that are not loaded
 
     def quarantine_line(idx: int, field: str | None, rule: str, message: str) -> None:
+        if field is None and "line size" in message.lower():
+            # Name the field that made the line too long (unquoted commas are close enough here).
+            commas = np.flatnonzero(data[starts[idx]:ends[idx]] == 44)
+            bounds = np.concatenate(([-1], commas, [ends[idx] - starts[idx]]))
+            longest = int(np.argmax(np.diff(bounds)))
+            if longest < len(tbl.column_names):
+                field = tbl.column_names[longest]
+                message += f" ({field} is {int(np.diff(bounds)[longest]) - 1:,} bytes; the limit is {MAX_LINE_BYTES:,} a line)"
         qrows.append((idx + 1, field, rule, f"{path.name} line {idx + 1}: {message}", _text(data, starts[idx], ends[idx])))
 
     con.execute("BEGIN TRANSACTION")
@@ -217,7 +235,25 @@ def _load_readable(con, tbl: Table, path: Path, readable: Path, file_id, file_da
                 for idx in data_lines:
                     quarantine_line(int(idx), field, "header", why)
             elif data_lines.size:
-                rows_loaded = _parse_and_insert(con, tbl, readable, path, file_id, loaded_at, data_lines, quarantine_line)
+                # A quote left open would swallow the lines after it into one record: such a line
+                # is quarantined alone and blanked out, so the rest of the file keeps its lines.
+                unbalanced = _unbalanced_quote_lines(data, starts, ends, data_lines)
+                for idx in unbalanced:
+                    opened = _open_quote_field(_text(data, starts[idx], ends[idx]), want)
+                    quarantine_line(int(idx), None, "parse",
+                                    "unbalanced quotes: a quoted field"
+                                    + (f" ({opened})" if opened else "")
+                                    + " is not closed on this line (truncated record, or a line break inside quotes)")
+                kept = np.setdiff1d(data_lines, unbalanced, assume_unique=True)
+                transcoded_from = encoding if readable != path else None
+                if kept.size and unbalanced.size:
+                    with tempfile.TemporaryDirectory(prefix="ccq-load-") as tmp:
+                        blanked = _blank_lines(data, starts, ends, unbalanced, Path(tmp) / readable.name)
+                        rows_loaded = _parse_and_insert(con, tbl, blanked, path, file_id, loaded_at, kept,
+                                                        quarantine_line, transcoded_from=transcoded_from)
+                elif kept.size:
+                    rows_loaded = _parse_and_insert(con, tbl, readable, path, file_id, loaded_at, kept,
+                                                    quarantine_line, transcoded_from=transcoded_from)
 
         if qrows:
             con.executemany(
@@ -254,7 +290,51 @@ def _load_readable(con, tbl: Table, path: Path, readable: Path, file_id, file_da
     )
 
 
-def _parse_and_insert(con, tbl: Table, readable: Path, path: Path, file_id, loaded_at, data_lines, quarantine_line) -> int:
+def _reject_message(kind: str, msg: str, field: str | None) -> str:
+    text = msg.splitlines()[0]
+    counts = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if counts:
+        text = f"expected {counts.group(1)} columns, found {counts.group(2)}"
+        if "MISSING" in kind and field:
+            text += f" (first missing: {field})"
+    return f"{kind.lower()}: {text}"
+
+
+def _unbalanced_quote_lines(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """Lines with an odd number of double quotes (an escaped quote counts two)."""
+    quotes = np.flatnonzero(data == 34)
+    if quotes.size == 0 or lines.size == 0:
+        return np.empty(0, np.int64)
+    counts = np.searchsorted(quotes, ends[lines]) - np.searchsorted(quotes, starts[lines])
+    return lines[counts % 2 == 1]
+
+
+def _open_quote_field(text: str, columns: list[str]) -> str | None:
+    """The column whose quoted value is left open on the line."""
+    field, quoted, opened = 0, False, None
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+            if quoted:
+                opened = field
+        elif ch == "," and not quoted:
+            field += 1
+    return columns[opened] if quoted and opened is not None and opened < len(columns) else None
+
+
+def _blank_lines(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, lines: np.ndarray, out: Path) -> Path:
+    """A copy of the file with these lines emptied; every other line keeps its number."""
+    with out.open("wb") as f:
+        pos = 0
+        for idx in lines:
+            f.write(data[pos:starts[idx]].tobytes())
+            pos = int(ends[idx])  # keeps the line's own CR LF or LF
+        f.write(data[pos:].tobytes())
+    return out
+
+
+def _parse_and_insert(con, tbl: Table, readable: Path, path: Path, file_id, loaded_at, data_lines, quarantine_line,
+                      transcoded_from: str | None = None) -> int:
     cols = tbl.column_names
     col_spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cols) + "}"
     con.execute("DROP TABLE IF EXISTS _ccq_rejects")
@@ -270,12 +350,14 @@ def _parse_and_insert(con, tbl: Table, readable: Path, path: Path, file_id, load
         [str(readable)],
     )
     rejects = con.execute(
-        "SELECT line, any_value(column_name), string_agg(DISTINCT error_type::VARCHAR, ', '), "
-        "string_agg(DISTINCT error_message, ' | ') FROM _ccq_rejects GROUP BY line ORDER BY line"
+        # A short line gets one reject per missing column: name the first of them.
+        "SELECT line, coalesce(arg_min(column_name, column_idx), any_value(column_name)), "
+        "string_agg(DISTINCT error_type::VARCHAR, ', '), "
+        "coalesce(arg_min(error_message, column_idx), any_value(error_message)) FROM _ccq_rejects GROUP BY line ORDER BY line"
     ).fetchall()
     rejected_idx = np.array([int(r[0]) - 1 for r in rejects], dtype=np.int64)
     for (line, field, kind, msg) in rejects:
-        quarantine_line(int(line) - 1, field, "parse", f"{kind.lower()}: {msg.splitlines()[0]}")
+        quarantine_line(int(line) - 1, field, "parse", _reject_message(kind, msg, field))
 
     # Accepted records map, in order, onto the data lines DuckDB did not reject.
     candidates = np.setdiff1d(data_lines, rejected_idx, assume_unique=True)
@@ -289,7 +371,7 @@ def _parse_and_insert(con, tbl: Table, readable: Path, path: Path, file_id, load
     con.execute("CREATE OR REPLACE TEMP TABLE _ccq_lines AS SELECT unnest(?::BIGINT[]) AS line_no, unnest(range(1, ?::BIGINT + 1)) AS _record_no",
                 [line_map.tolist(), int(accepted)])
 
-    checks = [(c.name, rule, cond, msg) for c in tbl.columns for rule, cond, msg in _rule_checks(c)]
+    checks = [(c.name, rule, cond, msg) for c in tbl.columns for rule, cond, msg in _rule_checks(c, transcoded_from)]
     broken = " UNION ALL ".join(
         f"SELECT _record_no, '{name}' AS field, '{rule}' AS rule, {msg} AS message FROM _ccq_stage WHERE {cond}"
         for name, rule, cond, msg in checks

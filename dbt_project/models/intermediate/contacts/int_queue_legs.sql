@@ -1,8 +1,20 @@
 -- One row per contact per queue it entered (queue leg). Overflow and transfers open a new
 -- leg, so a contact is offered once per queue it entered and handled once per agent leg.
+-- Incremental: only the contacts touched by the extract days loaded since the last build
+-- (plus var lookback_days) are rebuilt, whole (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    incremental_predicates=["contact_id in ({{ ccq.queue_legs_contacts_to_rebuild() }})"],
+    on_schema_change='fail',
+) }}
+
 with events as (
 
     select * from {{ ref('stg_acd__queue_events') }}
+    {% if is_incremental() %}
+    where contact_id in ({{ ccq.queue_legs_contacts_to_rebuild() }})
+    {% endif %}
 
 ),
 
@@ -31,7 +43,8 @@ legs as (
         -- Hold time = sum(UNHOLD) - sum(HOLD); a hold still open at the end of talk closes there.
         sum(case when event_type = 'UNHOLD' then {{ ccq.epoch_seconds('event_at') }}
                  when event_type = 'HOLD' then -{{ ccq.epoch_seconds('event_at') }}
-                 else 0 end) as hold_epoch_balance
+                 else 0 end) as hold_epoch_balance,
+        max(_loaded_at) as _loaded_at
     from events
     group by contact_id, queue_leg
 
@@ -141,5 +154,6 @@ select
          then {{ ccq.seconds_between('talk_ended_at', 'acw_ended_at') }} else 0 end as acw_seconds,
     sl_threshold_seconds,
     sl_variant,
-    short_abandon_seconds
+    short_abandon_seconds,
+    _loaded_at
 from flagged

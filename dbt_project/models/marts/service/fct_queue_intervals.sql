@@ -1,11 +1,21 @@
 -- Queue x interval (UTC-bucketed, labelled in the site's local time) with only additive
 -- parts: every ratio and average is recomputed from sums at the grain asked for.
+-- Incremental: only the UTC days touched since the last build are rebuilt (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    incremental_predicates=["cast(interval_start_utc as date) in ({{ ccq.queue_interval_days_to_rebuild() }})"],
+    on_schema_change='fail',
+) }}
 {% set minutes = var('interval_minutes') %}
 
 with legs as (
 
     select * from {{ ref('int_queue_legs') }}
     where entered_at is not null
+    {% if is_incremental() %}
+      and cast(entered_at as date) in ({{ ccq.queue_interval_days_to_rebuild() }})
+    {% endif %}
 
 ),
 
@@ -44,6 +54,7 @@ select
     sum(talk_seconds + hold_seconds + acw_seconds) as handle_seconds,
     max(sl_threshold_seconds) as sl_threshold_seconds,
     max(short_abandon_seconds) as short_abandon_seconds,
-    max(sl_variant) as sl_variant
+    max(sl_variant) as sl_variant,
+    max(_loaded_at) as _loaded_at
 from bucketed
 group by queue_id, interval_start_utc

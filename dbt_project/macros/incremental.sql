@@ -1,0 +1,80 @@
+{#- Incremental rebuild of the ACD models, driven by the extract files loaded since the last build.
+
+    A model built this way keeps _loaded_at on every row: when the newest source row behind it
+    was loaded. The UTC days of the ACD extract files loaded after a model's newest _loaded_at
+    (audit.load_files.loaded_at) are rebuilt, widened by var('lookback_days') days back, so
+    that legs crossing midnight and rows dropped from a corrected re-delivery are caught too.
+
+    The same scope SQL selects the batch (in the model) and the rows the batch replaces (in
+    the replace_where strategy, rendered again after the batch is built): nothing is written
+    in between, so both see the same days. `dbt build --full-refresh` gives the same rows. -#}
+
+{% macro acd_days_to_rebuild() -%}
+    {#- audit.load_files is written by the loader, not by dbt. It is named directly rather than
+        as a dbt source: as a source it would make the facts depend on the audit evidence asset,
+        which Dagster builds after them. -#}
+    {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
+    {%- set lookback = var('lookback_days', 2) | int -%}
+    select distinct cast({{ dbt.dateadd('day', '-lookback.days_back', 'files.file_date') }} as date) as day
+    from {{ load_files }} as files
+    cross join (
+        {%- for n in range(lookback + 1) %}
+        select {{ n }} as days_back{% if not loop.last %} union all{% endif %}
+        {%- endfor %}
+    ) as lookback
+    where files.table_name = 'acd_queue_events'
+      and files.file_date is not null
+      and files.loaded_at > ({{ ccq.loaded_through(this) }})
+{%- endmacro %}
+
+{#- Load time of the newest source row already in `relation` (a model with _loaded_at). -#}
+{% macro loaded_through(relation) -%}
+    select coalesce(max(_loaded_at), cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})) from {{ relation }}
+{%- endmacro %}
+
+{#- int_queue_legs: every contact with an event in an extract file of a day to rebuild (all
+    its legs, from all its events, so a leg spanning two days' files is whole), plus every
+    contact with a leg booked on such a day (a corrected file may have dropped its events). -#}
+{% macro queue_legs_contacts_to_rebuild() -%}
+    {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
+    select contact_id
+    from {{ source('acd', 'acd_queue_events') }}
+    where _file_id in (
+        select file_id from {{ load_files }}
+        where table_name = 'acd_queue_events'
+          and file_date in ({{ ccq.acd_days_to_rebuild() }})
+    )
+    union
+    select contact_id
+    from {{ this }}
+    where cast(entered_at as date) in ({{ ccq.acd_days_to_rebuild() }})
+{%- endmacro %}
+
+{#- fct_queue_intervals: the UTC days to rebuild, plus the days of the legs rebuilt since the
+    fact was last built (a contact touched on day D can have a leg booked on D + 1). -#}
+{% macro queue_interval_days_to_rebuild() -%}
+    {{ ccq.acd_days_to_rebuild() }}
+    union
+    select cast(entered_at as date) as day
+    from {{ ref('int_queue_legs') }}
+    where entered_at is not null
+      and _loaded_at > ({{ ccq.loaded_through(this) }})
+{%- endmacro %}
+
+{#- Custom incremental strategy: delete the rows matching incremental_predicates, then insert
+    the batch. Unlike delete+insert on a unique key, rows with no counterpart in the batch go
+    too (a contact or interval that a corrected re-delivery no longer has). The predicates
+    may hold Jinja, rendered here at run time. Plain SQL, so every adapter can run it. -#}
+{% macro get_incremental_replace_where_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set predicates = arg_dict['incremental_predicates'] -%}
+    {%- if not predicates -%}
+        {{ exceptions.raise_compiler_error('incremental_strategy replace_where needs incremental_predicates: the rows the batch replaces') }}
+    {%- endif -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }}
+    where {% for p in predicates %}({{ render(p) }}){% if not loop.last %} and {% endif %}{% endfor %};
+
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}

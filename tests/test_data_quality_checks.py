@@ -1,0 +1,316 @@
+"""The checks beyond the raw contract's row rules, on small hand-written warehouses: the raw suites
+generated for every source, references across sources, volume against the norm, column types,
+per-day outcomes, the mart suites (before certification and before publishing), the severity of
+dbt tests, and the per-source validation report."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+import duckdb
+import pytest
+from dagster import AssetCheckSeverity
+
+from ccq.contract import tables
+from ccq.ingest import ensure_warehouse
+from ccq.quality import record_dbt_tests, record_suite_results
+from ccq.report import write_validation_report
+from expectations import raw_suites, runner
+
+DAY = "2026-03-02"  # a Monday
+ACD_FILE = f"acd_queue_events/acd_queue_events_{DAY}.csv"
+
+
+@pytest.fixture
+def con(tmp_path):
+    c = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    ensure_warehouse(c)
+    yield c
+    c.close()
+
+
+def insert(con, table: str, rows: list[dict], file_id: str) -> None:
+    for line, row in enumerate(rows, 2):
+        cols = [*row, "_file_id", "_source_file", "_line_no", "_loaded_at"]
+        values = [*row.values(), file_id, "/landing/" + file_id, line, datetime(2026, 3, 3, 2)]
+        con.execute(f"INSERT INTO raw.{table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", values)
+
+
+def event(event_id, contact, at, kind, agent=None, queue="Q_GENERAL", leg=1):
+    return {"event_id": event_id, "contact_id": contact, "queue_leg": leg, "event_at": at, "event_type": kind,
+            "queue_id": queue, "agent_id": agent}
+
+
+def outcome(results, name) -> runner.CheckOutcome:
+    return next(o for r in results for o in r.outcomes if o.name == name)
+
+
+# ---------------------------------------------------------------- the generated raw suites
+
+
+def test_every_raw_source_has_a_row_suite_and_a_table_suite_generated_from_the_contract():
+    for t in tables().values():
+        doc = runner.read_suite_json(f"raw_{t.name}")
+        names = {runner.expectation_name(e) for e in doc["expectations"]}
+        assert "columns_match_contract" in names
+        assert {f"{c.name}_not_null" for c in t.columns if c.required} <= names
+        assert {f"{c.name}_allowed" for c in t.columns if c.allowed} <= names
+        assert {f"{c.name}_not_in_future" for c in t.columns if c.data_type == "TIMESTAMP"} <= names
+        [key] = [c for c in doc["meta"]["ccq"]["table_checks"] if c["kind"] == "key_unique"]
+        assert key["severity"] == "warning" and key["scope"] == "table"
+        assert doc["meta"]["ccq"]["index_columns"][-2:] == ["_file_id", "_line_no"]
+        integrity = runner.read_suite_json(f"raw_{t.name}_integrity")
+        kinds = {c["kind"] for c in integrity["meta"]["ccq"]["table_checks"]}
+        assert {"column_types", "volume_norm"} <= kinds
+        assert runner.load_suite(f"raw_{t.name}").name == f"raw_{t.name}"
+    # A later version of a record is not a duplicate: the version key carries latest_by.
+    assert raw_suites.version_key(tables()["crm_cases"], {}) == ["case_id", "updated_at"]
+    assert raw_suites.version_key(tables()["hr_roster"], {}) == ["agent_id", "snapshot_date"]
+    assert runner.read_suite_json("raw_survey_responses")["meta"]["ccq"]["table_checks"][0]["columns"] == [
+        "survey_id", "responded_at"]
+    # Contract ranges become checks: the staff survey's 1-5 score.
+    names = {runner.expectation_name(e) for e in runner.read_suite_json("raw_hr_staff_survey")["expectations"]}
+    assert "score_between_1_and_5" in names
+
+
+# ---------------------------------------------------------------- references, types, volume
+
+
+def test_cross_system_references_warn_and_same_system_references_are_critical(con):
+    insert(con, "hr_roster", [{"agent_id": "A1", "team_id": "T1", "site_id": "LON", "hire_date": date(2025, 1, 1),
+                               "snapshot_date": date(2026, 3, 2)}], f"hr_roster/hr_roster_{DAY}.csv")
+    insert(con, "acd_queue_events", [
+        event("e1", "c1", datetime(2026, 3, 2, 8), "ENTERQUEUE"),
+        event("e2", "c1", datetime(2026, 3, 2, 8, 0, 10), "CONNECT", "A9"),
+        event("e3", "c1", datetime(2026, 3, 2, 8, 2), "COMPLETE", "A9"),
+    ], ACD_FILE)
+    insert(con, "qa_evaluations", [{"evaluation_id": "QE1", "contact_id": "c1", "agent_id": "A1", "form_id": "F",
+                                    "evaluated_at": datetime(2026, 3, 2, 12)}], f"qa_evaluations/qa_evaluations_{DAY}.csv")
+    insert(con, "qa_evaluation_items", [
+        {"evaluation_id": "QE1", "item_id": "I1", "weight": 1, "is_critical": False, "not_applicable": False, "score": 1, "max_score": 1},
+        {"evaluation_id": "QE404", "item_id": "I1", "weight": 1, "is_critical": False, "not_applicable": False, "score": 1, "max_score": 1},
+    ], f"qa_evaluation_items/qa_evaluation_items_{DAY}.csv")
+    insert(con, "crm_complaints", [
+        {"complaint_id": "K1", "customer_id": "C", "received_at": datetime(2026, 3, 2, 9), "category": "x", "severity": "LOW"},
+        {"complaint_id": "K2", "customer_id": "C", "contact_id": "c404", "received_at": datetime(2026, 3, 2, 9), "category": "x", "severity": "LOW"},
+    ], f"crm_complaints/crm_complaints_{DAY}.csv")
+
+    acd = runner.validate_raw(con, "acd_queue_events", DAY, parameters={"queue_ids": ["Q_GENERAL"]})
+    roster = outcome(acd, "agent_id_in_hr_roster")
+    assert not roster.success and roster.severity == "warning" and roster.unexpected_count == 2
+    assert "agent_id='A9' x2 (first at acd_queue_events_2026-03-02.csv line 3)" in roster.details
+    assert not any(r.critical_failed for r in acd)  # an agent missing from HR does not uncertify the queue KPIs
+
+    items = runner.validate_raw(con, "qa_evaluation_items", DAY)
+    ref = outcome(items, "evaluation_id_in_qa_evaluations")
+    assert not ref.success and ref.severity == "critical" and "evaluation_id='QE404'" in ref.details
+    assert outcome(runner.validate_raw(con, "qa_evaluations", DAY), "contact_id_in_acd_queue_events").success
+
+    complaints = outcome(runner.validate_raw(con, "crm_complaints", DAY), "contact_id_in_acd_queue_events")
+    assert (complaints.unexpected_count, complaints.element_count) == (1, 1)  # a complaint without a contact is fine
+
+
+def test_column_types_are_checked_against_the_contract(con):
+    con.execute("ALTER TABLE raw.hr_training ALTER completed TYPE VARCHAR")
+    [res] = [r for r in runner.validate_raw(con, "hr_training", DAY) if r.suite.endswith("_integrity")]
+    types = outcome([res], "column_types_match_contract")
+    assert not types.success and types.severity == "critical"
+    assert types.details == "completed is VARCHAR, expected BOOLEAN"
+
+
+def _delivered(con, table: str, day: date, rows: int) -> None:
+    con.execute("INSERT INTO audit.load_files VALUES (?, ?, ?, 'x', 'x', 1, 'utf-8', ?, ?, 0, now(), NULL)",
+                [f"{table}/{table}_{day}.csv", table, day, rows, rows])
+
+
+def test_volume_is_judged_against_the_same_weekday_of_the_previous_weeks(con):
+    monday = date(2026, 3, 23)
+    for weeks, rows in ((1, 1000), (2, 1200), (3, 900)):
+        _delivered(con, "acd_queue_events", monday - timedelta(weeks=weeks), rows)
+    _delivered(con, "acd_queue_events", monday - timedelta(days=1), 200)  # a quiet Sunday is not the norm
+
+    def volume(rows: int, day: date = monday):
+        con.execute("DELETE FROM audit.load_files WHERE file_date = ?", [day])
+        _delivered(con, "acd_queue_events", day, rows)
+        res = runner.validate(con, "raw_acd_queue_events_integrity", where=runner.raw_file_filter("acd_queue_events", str(day)),
+                              parameters={"partition_date": str(day)})
+        return outcome([res], "volume_not_below_norm"), outcome([res], "volume_not_above_norm")
+
+    low, high = volume(950)
+    assert low.success and high.success and "median of 3 earlier Mondays: 900, 1,000, 1,200" in low.details
+    low, high = volume(400)
+    assert not low.success and low.severity == "critical" and "400 rows read on 2026-03-23 = 40% of the norm 1,000" in low.details
+    low, high = volume(2500)
+    assert low.success and not high.success and high.severity == "warning"
+    # One earlier Tuesday is not enough history; a small extract has no norm.
+    low, _ = volume(10, monday + timedelta(days=1))
+    assert low.success and "not enough history" in low.details
+    for weeks in (1, 2):
+        _delivered(con, "crm_complaints", monday - timedelta(weeks=weeks), 5)
+    _delivered(con, "crm_complaints", monday, 0)
+    res = runner.validate(con, "raw_crm_complaints_integrity", where=runner.raw_file_filter("crm_complaints", str(monday)),
+                          parameters={"partition_date": str(monday)})
+    assert outcome([res], "volume_not_below_norm").success
+
+
+def test_days_validated_together_keep_their_own_outcome(con):
+    day2 = "2026-03-03"
+    insert(con, "acd_queue_events", [event("e1", "c1", datetime(2026, 3, 2, 8), "ENTERQUEUE"),
+                                     event("e2", "c1", datetime(2026, 3, 2, 8, 0, 9), "ABANDON")], ACD_FILE)
+    insert(con, "acd_queue_events", [event("e3", "c2", datetime(2026, 3, 3, 8), "ENTERQUEUE")],
+           f"acd_queue_events/acd_queue_events_{day2}.csv")
+    together = runner.validate_raw_days(con, "acd_queue_events", [DAY, day2], parameters={"queue_ids": ["Q_GENERAL"]})
+    assert all(r.success for rs in together.values() for r in rs)
+    first = outcome(together[DAY], "event_type_allowed")
+    assert first.element_count == 2 and "with the run's 2 days together" in first.details
+
+    insert(con, "acd_queue_events", [event("e4", "c3", datetime(2026, 3, 3, 9), "ENTERQUEUE", queue="Q_MARS")],
+           f"acd_queue_events/acd_queue_events_{day2}.csv")
+    apart = runner.validate_raw_days(con, "acd_queue_events", [DAY, day2], parameters={"queue_ids": ["Q_GENERAL"]})
+    assert not any(r.critical_failed for r in apart[DAY])
+    assert outcome(apart[day2], "queue_id_known").unexpected_count == 1
+    n = 0
+    for day, results in apart.items():
+        n += record_suite_results(con, "run", results, ["acd_queue_events"], date.fromisoformat(day))
+    failed = con.execute("SELECT DISTINCT partition_date, check_name FROM audit.check_results WHERE NOT success").fetchall()
+    assert failed == [(date(2026, 3, 3), "queue_id_known(queue_id)")]
+
+
+# ---------------------------------------------------------------- mart suites
+
+
+def _marts(con, tweak=None) -> None:
+    """KPI parts for one queue and the centre on two Monday intervals, and their values."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS intermediate; CREATE SCHEMA IF NOT EXISTS marts; CREATE SCHEMA IF NOT EXISTS reference")
+    con.execute("CREATE OR REPLACE TABLE reference.kpi_definitions (kpi VARCHAR, unit VARCHAR)")
+    con.execute("INSERT INTO reference.kpi_definitions VALUES ('offered', 'contacts'), ('answered', 'contacts'), ('service_level', 'ratio')")
+    intervals = {"offered": [(4, None), (6, None)], "answered": [(3, None), (5, None)], "service_level": [(2, 3), (4, 5)]}
+    starts = [datetime(2026, 3, 2, 8), datetime(2026, 3, 2, 8, 15)]
+    rows = []
+    for scope in ("Q_A", "*"):
+        for kpi, parts in intervals.items():
+            for (num, den), start in zip(parts, starts):
+                rows.append((kpi, "interval", start, start, scope, num, den))
+            num = sum(p[0] for p in parts)
+            den = sum(p[1] for p in parts) if parts[0][1] is not None else None
+            for grain in ("day", "week", "month"):
+                period = datetime(2026, 3, 2) if grain != "month" else datetime(2026, 3, 1)
+                rows.append((kpi, grain, period, None, scope, num, den))
+    con.execute("""CREATE OR REPLACE TABLE intermediate.int_kpi_parts__queues (kpi VARCHAR, grain VARCHAR, period_start TIMESTAMP,
+                   period_start_utc TIMESTAMP, scope_type VARCHAR, scope_id VARCHAR, numerator DOUBLE, denominator DOUBLE)""")
+    con.executemany("INSERT INTO intermediate.int_kpi_parts__queues VALUES (?, ?, ?, ?, CASE WHEN ? = '*' THEN 'all' ELSE 'queue' END, ?, ?, ?)",
+                    [(k, g, p, u, s, s, n, d) for k, g, p, u, s, n, d in rows])
+    con.execute("""CREATE OR REPLACE TABLE marts.kpi_values AS
+                   SELECT p.*, CASE WHEN d.unit = 'contacts' THEN p.numerator ELSE p.numerator / nullif(p.denominator, 0) END AS value,
+                          d.unit, true AS certified, CAST(NULL AS VARCHAR) AS certification_reason
+                   FROM intermediate.int_kpi_parts__queues p JOIN reference.kpi_definitions d USING (kpi)""")
+    if tweak:
+        con.execute(tweak)
+
+
+def failures(results) -> dict[str, str]:
+    return {o.name: o.severity for r in results for o in r.outcomes if not o.success}
+
+
+def test_consistent_marts_pass_both_suites(con):
+    _marts(con)
+    assert failures(runner.validate_kpi_parts(con)) == {}
+    assert failures(runner.validate_kpi_values(con)) == {}
+
+
+def test_parts_that_do_not_add_up_across_grains_fail_for_the_whole_table(con):
+    _marts(con, "UPDATE intermediate.int_kpi_parts__queues SET numerator = numerator + 1 "
+                "WHERE kpi = 'offered' AND grain = 'day' AND scope_id = 'Q_A'")
+    [res] = runner.validate_kpi_parts(con)
+    assert failures([res]) == {"parts_add_up_intervals_to_days": "critical", "parts_add_up_days_to_weeks": "critical",
+                               "parts_add_up_days_to_months": "critical"}
+    details = outcome([res], "parts_add_up_intervals_to_days").details
+    assert "kpi='offered'; scope_id='Q_A'; period=2026-03-02; intervals_numerator=10.0; day_numerator=11.0" in details
+
+
+@pytest.mark.parametrize("tweak, failed", [
+    ("UPDATE marts.kpi_values SET value = 0.7 WHERE kpi = 'service_level' AND grain = 'day' AND scope_id = 'Q_A'",
+     {"value_matches_parts"}),
+    ("UPDATE marts.kpi_values SET numerator = 9, value = 1.125 WHERE kpi = 'service_level' AND grain = 'day' AND scope_id = '*'",
+     {"certified_ratio_within_0_1"}),
+    ("UPDATE marts.kpi_values SET value = 12, numerator = 12 WHERE kpi = 'answered' AND grain = 'week' AND scope_id = '*'",
+     {"certified_answered_le_offered"}),
+    ("DELETE FROM marts.kpi_values WHERE grain = 'month' AND kpi = 'offered' AND scope_id = 'Q_A'", {"every_part_published"}),
+    ("UPDATE marts.kpi_values SET certified = false WHERE grain = 'week'", {"reason_when_uncertified"}),
+    # Uncertified and implausible is published as it is, with its reason.
+    ("UPDATE marts.kpi_values SET numerator = 9, value = 1.125, certified = false, certification_reason = 'x' "
+     "WHERE kpi = 'service_level' AND grain = 'day' AND scope_id = '*'", set()),
+])
+def test_kpi_values_that_would_mislead_fail_the_publish_check(con, tweak, failed):
+    _marts(con, tweak)
+    assert set(failures(runner.validate_kpi_values(con))) == failed
+
+
+def test_the_kpi_values_check_is_blocking_with_error_severity_and_rewrites_the_report(tmp_path):
+    from orchestration.resources import WarehouseResource
+    from orchestration.validation import KPI_VALUES, MART_CHECKS, check_kpi_values, gx_kpi_values
+
+    warehouse = WarehouseResource(home=str(tmp_path))
+    with warehouse.connect() as c:
+        _marts(c, "UPDATE marts.kpi_values SET value = 0.7 WHERE kpi = 'service_level' AND grain = 'day' AND scope_id = 'Q_A'")
+    [spec] = list(gx_kpi_values.check_specs)
+    assert spec.blocking and spec.asset_key == KPI_VALUES and gx_kpi_values in MART_CHECKS
+    result = check_kpi_values(warehouse, "run-1")
+    assert result.passed is False and result.severity == AssetCheckSeverity.ERROR
+    with warehouse.connect() as c:
+        recorded = c.execute("SELECT DISTINCT table_name, check_name FROM audit.check_results WHERE NOT success").fetchall()
+    assert recorded == [("kpi_values", "value_matches_parts")]  # never a raw table: no later certification reads it
+    assert "value_matches_parts" in (warehouse.paths.reports / "latest.html").read_text(encoding="utf-8")
+
+
+def test_every_raw_table_has_its_gx_check_and_the_marts_theirs():
+    from orchestration.definitions import defs
+
+    checks = {(k.asset_key.path[-1], k.name) for k in defs.resolve_asset_graph().asset_check_keys}
+    assert {(t, f"gx_raw_{t}") for t in tables()} <= checks
+    assert {("int_kpi_parts__queues", "gx_int_kpi_parts__queues"), ("kpi_values", "gx_kpi_values"),
+            ("fct_queue_intervals", "gx_fct_queue_intervals")} <= checks
+
+
+# ---------------------------------------------------------------- dbt test severity, report
+
+
+def test_a_dbt_test_marked_as_a_cross_system_reference_is_a_warning(con):
+    manifest = {
+        "nodes": {
+            "test.ccq.rel": {"name": "rel", "attached_node": "model.ccq.stg_acd__queue_events",
+                             "config": {"meta": {"ccq": {"severity": "warning"}}}},
+            "test.ccq.nn": {"name": "nn", "attached_node": "model.ccq.stg_acd__queue_events", "config": {}},
+        },
+        "parent_map": {"test.ccq.rel": ["model.ccq.stg_acd__queue_events"], "test.ccq.nn": ["model.ccq.stg_acd__queue_events"],
+                       "model.ccq.stg_acd__queue_events": ["source.ccq.acd.acd_queue_events"]},
+        "sources": {"source.ccq.acd.acd_queue_events": {"schema": "raw", "name": "acd_queue_events"}},
+    }
+    run_results = {"results": [{"unique_id": "test.ccq.rel", "status": "warn", "failures": 3},
+                               {"unique_id": "test.ccq.nn", "status": "warn", "failures": 1}]}
+    record_dbt_tests(con, "run", run_results, manifest)
+    assert dict(con.execute("SELECT check_name, severity FROM audit.check_results").fetchall()) == {"rel": "warning", "nn": "critical"}
+
+
+def test_the_report_lists_each_source_with_its_files_quarantine_and_failing_checks(con, tmp_path):
+    _delivered(con, "acd_queue_events", date(2026, 3, 2), 10)
+    con.execute("UPDATE audit.load_files SET rows_loaded = 9, rows_quarantined = 1")
+    _delivered(con, "hr_roster", date(2026, 3, 2), 4)
+    con.execute("""INSERT INTO audit.quarantine VALUES ('acd_queue_events/acd_queue_events_2026-03-02.csv', 'acd_queue_events',
+                   'x', 7, 'event_type', 'allowed_values', 'acd_queue_events_2026-03-02.csv line 7: event_type: unknown code', 'raw', now())""")
+    insert(con, "acd_queue_events", [event("e1", "c1", datetime(2026, 3, 2, 8), "ENTERQUEUE", queue="Q_MARS")], ACD_FILE)
+    results = runner.validate_raw(con, "acd_queue_events", DAY, parameters={"queue_ids": ["Q_GENERAL"]})
+    record_suite_results(con, "run-9", results, ["acd_queue_events"], date(2026, 3, 2))
+    con.execute("""INSERT INTO audit.check_results VALUES ('run-9', 'gx_suite', 'kpi_values', 'value_matches_parts',
+                   'marts.kpi_values', 'kpi_values', NULL, false, 'critical', 1, 10, 'value 0.7, expected 0.75', now())""")
+    path, summary = write_validation_report(con, tmp_path, "run-9")
+    page = path.read_text(encoding="utf-8")
+    for text in ("raw.acd_queue_events", "acd_queue_events_2026-03-02.csv", "line 7: event_type: unknown code",
+                 "queue_id_known", "queue_id='Q_MARS'", "raw.hr_roster", "raw.wfm_forecasts", "no extract loaded",
+                 "Marts, models and reference data", "value 0.7, expected 0.75"):
+        assert text in page, text
+    assert summary["per_source"]["acd_queue_events"] == {"files": 1, "rows_read": 10, "rows_loaded": 9,
+                                                         "rows_quarantined": 1, "failed_checks": 1}
+    assert summary["failed_critical_checks"] == 2
+    assert json.loads((tmp_path / "validation-run-9.json").read_text())["rows_quarantined"] == 1
+    assert (tmp_path / "latest.html").read_text(encoding="utf-8") == page
