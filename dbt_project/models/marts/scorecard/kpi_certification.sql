@@ -11,11 +11,14 @@ with kpi_rows as (
 
 ),
 
+-- Only queues that have data: the seed also lists queues of other centres and data sets,
+-- whose time zones must not widen the centre-wide periods.
 queue_zones as (
 
     select queues.queue_id, sites.time_zone
     from {{ ref('queues') }} as queues
     join {{ ref('sites') }} as sites on queues.site_id = sites.site_id
+    where queues.queue_id in (select distinct scope_id from kpi_rows where scope_type = 'queue')
 
 ),
 
