@@ -19,7 +19,7 @@ from typing import Callable, Iterable
 
 import duckdb
 
-from ccq.ingest.loader import FILE_NAME, landing_files
+from ccq.ingest.loader import FILE_NAME, landing_files, sha256_file
 from ccq.settings import DBT_PROJECT_DIR, PROJECT_ROOT, SEEDS_DIR, Paths
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -65,14 +65,6 @@ def _progress(instance, run_id: str, progress: Callable[[str], None], every: flo
         t.join(timeout=10)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 @dataclass(frozen=True)
 class LandingFile:
     file_id: str  # <table>/<file name>, as in audit.load_files
@@ -85,7 +77,7 @@ def landing_state(paths: Paths) -> list[LandingFile]:
     out = []
     for p in landing_files(paths.landing):
         m = FILE_NAME.match(p.name)
-        out.append(LandingFile(f"{m.group('table')}/{p.name}", m.group("day"), _sha256(p), p))
+        out.append(LandingFile(f"{m.group('table')}/{p.name}", m.group("day"), sha256_file(p), p))
     return out
 
 

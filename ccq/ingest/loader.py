@@ -62,7 +62,7 @@ def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     ensure_audit(con)
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -173,7 +173,7 @@ def load_file(
     file_id = f"{table_name}/{path.name}"
     if not path.is_file():
         raise LoadError(f"{path}: no such file")
-    digest = _sha256(path)
+    digest = sha256_file(path)
     seen = con.execute("SELECT sha256 FROM audit.load_files WHERE file_id = ?", [file_id]).fetchone()
     if seen and seen[0] == digest:
         r = con.execute(

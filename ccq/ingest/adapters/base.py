@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -9,6 +8,7 @@ from typing import Callable, Iterable, Protocol
 import duckdb
 
 from ccq.ingest.audit import ensure_audit
+from ccq.ingest.loader import sha256_file
 
 
 @dataclass(frozen=True)
@@ -81,10 +81,7 @@ def record_source(
     ensure_audit(con)
     file_id = f"source:{fmt}/{src.path.name}"
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    h = hashlib.sha256()
-    with src.path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    digest = sha256_file(src.path)
     con.execute("DELETE FROM audit.quarantine WHERE file_id = ?", [file_id])
     con.execute("DELETE FROM audit.load_files WHERE file_id = ?", [file_id])
     if quarantine_sql:
@@ -96,7 +93,7 @@ def record_source(
         )
     con.execute(
         "INSERT INTO audit.load_files VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-        [file_id, f"source:{fmt}", str(src.path), h.hexdigest(), src.path.stat().st_size, encoding,
+        [file_id, f"source:{fmt}", str(src.path), digest, src.path.stat().st_size, encoding,
          src.rows_read, src.rows_mapped, src.rows_quarantined, now],
     )
 
