@@ -11,7 +11,6 @@ their reasons. The default window spans the spring-forward day of 2026 (29 March
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import sys
@@ -117,18 +116,9 @@ def inject(landing: Path, start: date, days: int) -> None:
 
 
 def run(home: Path, landing: Path, now: str) -> dict:
-    from dagster import DagsterInstance
+    from ccq.pipeline import run_once
 
-    from ccq.pipeline import changed_days, run_build, run_load
-
-    shutil.copytree(landing, home / "landing", dirs_exist_ok=True)
-    os.environ["CCQ_HOME"] = str(home)
-    os.environ["CCQ_NOW"] = now
-    paths = Paths(home).ensure()
-    os.environ["CCQ_DUCKDB_PATH"] = str(paths.warehouse)
-    instance = DagsterInstance.local_temp(str(home / "dagster"))
-    run_load(instance, paths, changed_days(paths))
-    ok, info = run_build(instance, paths)
+    _, _, ok, info = run_once(home, landing, now)
     if not ok:
         raise SystemExit(f"build failed: {info}")
     return info

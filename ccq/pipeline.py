@@ -387,3 +387,22 @@ def status(paths: Paths, instance, runs: int = 10) -> dict:
         by_day.setdefault(f.day, []).append(f.file_id)
     out["waiting"] = sorted(by_day.items())
     return out
+
+
+def run_once(home: Path, landing: Path, now: str) -> tuple[Paths, dict, bool, dict | str]:
+    """One whole pipeline run on a fresh working folder, with its own Dagster instance: copy the
+    extracts into its landing folder, pin the clock, load, build, certify, publish (tests and
+    benchmarks)."""
+    import shutil
+
+    from dagster import DagsterInstance
+
+    shutil.copytree(landing, home / "landing", dirs_exist_ok=True)
+    os.environ["CCQ_HOME"] = str(home)
+    os.environ["CCQ_NOW"] = now
+    paths = Paths(home).ensure()
+    os.environ["CCQ_DUCKDB_PATH"] = str(paths.warehouse)
+    instance = DagsterInstance.local_temp(str(home / "dagster"))
+    load = run_load(instance, paths, changed_days(paths))
+    ok, info = run_build(instance, paths)
+    return paths, load, ok, info

@@ -3,8 +3,6 @@ build, mart suite, certification, publish) once per session on the hand-built fi
 tests/fixtures/hand_calls, in a temporary CCQ_HOME with its own Dagster instance."""
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -18,18 +16,9 @@ HAND_BUILT_NOW = "2026-03-04T12:00:00"
 
 
 def run_pipeline(home: Path, landing: Path, now: str) -> tuple[Paths, dict]:
-    from dagster import DagsterInstance
+    from ccq.pipeline import run_once
 
-    from ccq.pipeline import changed_days, run_build, run_load
-
-    shutil.copytree(landing, home / "landing", dirs_exist_ok=True)
-    os.environ["CCQ_HOME"] = str(home)
-    os.environ["CCQ_NOW"] = now
-    paths = Paths(home).ensure()
-    os.environ["CCQ_DUCKDB_PATH"] = str(paths.warehouse)
-    instance = DagsterInstance.local_temp(str(home / "dagster"))
-    load = run_load(instance, paths, changed_days(paths))
-    ok, info = run_build(instance, paths)
+    paths, load, ok, info = run_once(home, landing, now)
     assert ok, info
     return paths, {"load": load, **info}
 

@@ -140,7 +140,7 @@ def _rule_checks(col: Column, transcoded_from: str | None = None) -> list[tuple[
     return out
 
 
-def _transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
+def transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
     # DuckDB reads UTF-8 natively; other encodings (GB18030 from Chinese systems) are converted
     # first. Undecodable bytes become U+FFFD and the line is quarantined by the encoding rule.
     out = workdir / (path.name + ".utf8")
@@ -182,7 +182,7 @@ def load_file(
         return FileLoad(file_id, table_name, file_date, *r, skipped=True, seconds=time.perf_counter() - t0)
 
     with tempfile.TemporaryDirectory(prefix="ccq-load-") as tmp:
-        readable = path if encoding.replace("_", "-").lower() in ("utf-8", "utf8", "ascii") else _transcode_to_utf8(
+        readable = path if encoding.replace("_", "-").lower() in ("utf-8", "utf8", "ascii") else transcode_to_utf8(
             path, encoding, Path(tmp)
         )
         result = _load_readable(con, tbl, path, readable, file_id, file_date, digest, encoding)

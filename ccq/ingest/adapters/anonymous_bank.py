@@ -51,11 +51,11 @@ def _sql_text(s: str) -> str:
 
 def _read_lines(con: duckdb.DuckDBPyConnection, src: int, path: Path, encoding: str, tmp: Path) -> None:
     """Every physical line of the file with its line number (blank lines come back as NULL)."""
-    from ccq.ingest.loader import _transcode_to_utf8
+    from ccq.ingest.loader import transcode_to_utf8
 
     readable = path
     if encoding.replace("_", "-").lower() not in ("utf-8", "utf8", "ascii"):
-        readable = _transcode_to_utf8(path, encoding, tmp)
+        readable = transcode_to_utf8(path, encoding, tmp)
     insert = (f"INSERT INTO _ab_lines SELECT {src}, row_number() OVER (), line "
               f"FROM read_csv(?, {_READ_OPTIONS})")
     try:
@@ -66,7 +66,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection, src: int, path: Path, encoding: 
         # Bytes that are not valid UTF-8: read a repaired copy; those lines carry U+FFFD and
         # are quarantined by the encoding rule.
         con.execute("DELETE FROM _ab_lines WHERE src = ?", [src])
-        con.execute(insert, [str(_transcode_to_utf8(path, "utf-8", tmp))])
+        con.execute(insert, [str(transcode_to_utf8(path, "utf-8", tmp))])
 
 
 def _check_header(con: duckdb.DuckDBPyConnection, src: int, path: Path) -> int:

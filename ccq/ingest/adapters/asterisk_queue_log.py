@@ -97,7 +97,7 @@ def _values(rows: list[tuple], alias: str) -> str:
 def read_lines(con: duckdb.DuckDBPyConnection, files: list[Path], encoding: str, table: str) -> None:
     """TEMP `table`(file_idx, line_no, raw): every non-blank physical line of the files, with its
     1-based line number. Each file is read whole by DuckDB (no Python object per line)."""
-    from ccq.ingest.loader import _transcode_to_utf8
+    from ccq.ingest.loader import transcode_to_utf8
 
     names = Counter(p.name for p in files)
     dupes = [n for n, c in names.items() if c > 1]
@@ -121,13 +121,13 @@ def read_lines(con: duckdb.DuckDBPyConnection, files: list[Path], encoding: str,
     with tempfile.TemporaryDirectory(prefix="ccq-adapter-") as tmp:
         for idx, path in enumerate(files):
             if not utf8:
-                insert(idx, _transcode_to_utf8(path, encoding, Path(tmp)))
+                insert(idx, transcode_to_utf8(path, encoding, Path(tmp)))
                 continue
             try:
                 insert(idx, path)
             except duckdb.InvalidInputException:
                 # Not valid UTF-8: bad bytes become U+FFFD and those lines are quarantined (rule encoding).
-                insert(idx, _transcode_to_utf8(path, "utf-8", Path(tmp)))
+                insert(idx, transcode_to_utf8(path, "utf-8", Path(tmp)))
 
 
 def reconcile(
