@@ -49,6 +49,16 @@ def _model_lineage(model: str) -> list[str]:
     return sorted(raw_lineage(manifest, uid)) if uid else []
 
 
+def _result(results, severity: AssetCheckSeverity, **metadata) -> AssetCheckResult:
+    """One asset check result from suite results: passed unless a critical expectation failed."""
+    failed = [r.summary() for r in results if r.critical_failed]
+    return AssetCheckResult(
+        passed=not failed,
+        severity=severity,
+        metadata={"rows": sum(r.rows for r in results), "failures": "\n".join(failed) or "none", **metadata},
+    )
+
+
 @asset_check(
     asset=FCT_QUEUE_INTERVALS,
     name="gx_fct_queue_intervals",
@@ -59,10 +69,11 @@ def gx_fct_queue_intervals(context, warehouse: WarehouseResource) -> AssetCheckR
     from expectations.runner import validate_queue_intervals
 
     run_id = context.run.run_id
+    lineage = _model_lineage("fct_queue_intervals")
     with warehouse.connect() as con:
         results = validate_queue_intervals(con)
         if not any(r.critical_failed for r in results):
-            record_suite_results(con, run_id, results, ["acd_queue_events"], None, replace_all_partitions=True)
+            record_suite_results(con, run_id, results, lineage, None, replace_all_partitions=True)
         else:
             # Localise the failure to the UTC days it is in, so only the periods touching them
             # lose their certification: one pass more, and only when something failed.
@@ -72,14 +83,9 @@ def gx_fct_queue_intervals(context, warehouse: WarehouseResource) -> AssetCheckR
             results = []
             for day in days:
                 day_results = validate_queue_intervals(con, where=f"cast(interval_start_utc AS date) = DATE '{day}'")
-                record_suite_results(con, run_id, day_results, ["acd_queue_events"], day)
+                record_suite_results(con, run_id, day_results, lineage, day)
                 results += day_results
-    failed = [r.summary() for r in results if r.critical_failed]
-    return AssetCheckResult(
-        passed=not failed,
-        severity=AssetCheckSeverity.WARN,
-        metadata={"suites": len(results), "rows": sum(r.rows for r in results), "failures": "\n".join(failed) or "none"},
-    )
+    return _result(results, AssetCheckSeverity.WARN, suites=len(results))
 
 
 @asset_check(
@@ -101,12 +107,7 @@ def check_kpi_parts(warehouse: WarehouseResource, run_id: str) -> AssetCheckResu
         results = validate_kpi_parts(con)
         record_suite_results(con, run_id, results, _model_lineage("int_kpi_parts__queues"), None,
                              replace_all_partitions=True)
-    failed = [r.summary() for r in results if r.critical_failed]
-    return AssetCheckResult(
-        passed=not failed,
-        severity=AssetCheckSeverity.WARN,
-        metadata={"rows": sum(r.rows for r in results), "failures": "\n".join(failed) or "none"},
-    )
+    return _result(results, AssetCheckSeverity.WARN)
 
 
 @asset_check(
@@ -129,12 +130,7 @@ def check_kpi_values(warehouse: WarehouseResource, run_id: str) -> AssetCheckRes
         results = validate_kpi_values(con)
         record_suite_results(con, run_id, results, ["kpi_values"], None, replace_all_partitions=True)
         report, _ = write_validation_report(con, warehouse.paths.reports, run_id)
-    failed = [r.summary() for r in results if r.critical_failed]
-    return AssetCheckResult(
-        passed=not failed,
-        severity=AssetCheckSeverity.ERROR,
-        metadata={"rows": sum(r.rows for r in results), "failures": "\n".join(failed) or "none", "report": str(report)},
-    )
+    return _result(results, AssetCheckSeverity.ERROR, report=str(report))
 
 
 # Every asset check on the marts; the Definitions take this list.
