@@ -52,9 +52,18 @@ def cmd_generate(args) -> int:
 def _generate(args, paths: Paths):
     from ccq.generator import DemoConfig, generate
 
-    start = date.fromisoformat(args.start) if args.start else date.today() - timedelta(days=args.days)
-    config = DemoConfig(start_date=start, days=args.days, agents=args.agents, queues=args.queues, seed=args.seed)
-    _say(f"generating the demo centre: {args.days} days from {start}, {args.agents} agents, {args.queues} queues (seed {args.seed})")
+    today = date.today()
+    if args.start:
+        start = date.fromisoformat(args.start)
+        days = args.days or (today - start).days
+    elif args.days:
+        start, days = today - timedelta(days=args.days), args.days
+    else:
+        # From the first day of last month to yesterday: the scorecard then has a full month.
+        start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        days = (today - start).days
+    config = DemoConfig(start_date=start, days=days, agents=args.agents, queues=args.queues, seed=args.seed)
+    _say(f"generating the demo centre: {days} days from {start}, {args.agents} agents, {args.queues} queues (seed {args.seed})")
     summary = generate(paths.landing, config, progress=lambda m: _say(f"  {m}"))
     calls = summary.rows.get("pbx_call_legs", 0)
     _say(f"  wrote {summary.files} files, {sum(summary.rows.values()):,} rows ({calls:,} call legs) in {summary.seconds:.1f}s")
@@ -379,7 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def size_options(sp):
-        sp.add_argument("--days", type=int, default=35, help="days of history (default 35, ending yesterday)")
+        sp.add_argument("--days", type=int, help="days of history ending yesterday (default: from the first day of "
+                                                  "last month, so there is a full month)")
         sp.add_argument("--start", help="first day (YYYY-MM-DD); default: --days before today")
         sp.add_argument("--agents", type=int, default=60)
         sp.add_argument("--queues", type=int, default=5)

@@ -45,7 +45,10 @@ class DbtBuildConfig(Config):
 def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, record_tests: bool,
            full_refresh: bool = False):
     warehouse.export_dbt_env()
-    invocation = dbt.cli(["build", *(["--full-refresh"] if full_refresh else [])], context=context, raise_on_error=False)
+    # Unit tests check the SQL, not the data: they run in the test suite (tests/test_dbt_unit_tests.py),
+    # not on every refresh.
+    args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if full_refresh else [])]
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
     yield from invocation.stream()
     run_results = invocation.get_artifact("run_results.json")
     if record_tests:

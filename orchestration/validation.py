@@ -1,6 +1,6 @@
 """Mart validation and the evidence the certification reads.
 
-gx_fct_queue_intervals and gx_int_kpi_parts__queues are blocking asset checks: everything
+gx_fct_queue_intervals and gx_int_kpi_parts are blocking asset checks: everything
 downstream of the interval fact and of the KPI parts waits for them, so their outcomes are
 recorded before the KPIs are certified. A failure has WARN severity: the run goes on and the
 affected KPIs are published uncertified, with the reason, rather than not at all.
@@ -39,7 +39,7 @@ from ccq.contract import tables
 from orchestration.resources import WarehouseResource, dbt_project
 
 FCT_QUEUE_INTERVALS = get_asset_key_for_model([warehouse_models], "fct_queue_intervals")
-KPI_PARTS = get_asset_key_for_model([warehouse_models], "int_kpi_parts__queues")
+KPI_PARTS = get_asset_key_for_model([warehouse_models], "int_kpi_parts")
 KPI_VALUES = get_asset_key_for_model([certified_kpis], "kpi_values")
 
 
@@ -90,12 +90,12 @@ def gx_fct_queue_intervals(context, warehouse: WarehouseResource) -> AssetCheckR
 
 @asset_check(
     asset=KPI_PARTS,
-    name="gx_int_kpi_parts__queues",
-    description="Great Expectations suite int_kpi_parts__queues: parts that add up from intervals to days and from "
+    name="gx_int_kpi_parts",
+    description="Great Expectations suite int_kpi_parts: parts that add up from intervals to days and from "
                 "days to weeks and months, for every KPI and scope.",
     blocking=True,
 )
-def gx_int_kpi_parts__queues(context, warehouse: WarehouseResource) -> AssetCheckResult:
+def gx_int_kpi_parts(context, warehouse: WarehouseResource) -> AssetCheckResult:
     return check_kpi_parts(warehouse, context.run.run_id)
 
 
@@ -105,7 +105,7 @@ def check_kpi_parts(warehouse: WarehouseResource, run_id: str) -> AssetCheckResu
     # The whole table: these checks fail on a defect of the model, not on one day's data.
     with warehouse.connect() as con:
         results = validate_kpi_parts(con)
-        record_suite_results(con, run_id, results, _model_lineage("int_kpi_parts__queues"), None,
+        record_suite_results(con, run_id, results, _model_lineage("int_kpi_parts"), None,
                              replace_all_partitions=True)
     return _result(results, AssetCheckSeverity.WARN)
 
@@ -134,7 +134,7 @@ def check_kpi_values(warehouse: WarehouseResource, run_id: str) -> AssetCheckRes
 
 
 # Every asset check on the marts; the Definitions take this list.
-MART_CHECKS = [gx_fct_queue_intervals, gx_int_kpi_parts__queues, gx_kpi_values]
+MART_CHECKS = [gx_fct_queue_intervals, gx_int_kpi_parts, gx_kpi_values]
 
 AUDIT_KEYS = [AssetKey(["audit", "load_files"]), AssetKey(["audit", "quarantine"]), AssetKey(["audit", "check_results"])]
 

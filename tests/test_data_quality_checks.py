@@ -182,8 +182,10 @@ def test_days_validated_together_keep_their_own_outcome(con):
 def _marts(con, tweak=None) -> None:
     """KPI parts for one queue and the centre on two Monday intervals, and their values."""
     con.execute("CREATE SCHEMA IF NOT EXISTS intermediate; CREATE SCHEMA IF NOT EXISTS marts; CREATE SCHEMA IF NOT EXISTS reference")
-    con.execute("CREATE OR REPLACE TABLE reference.kpi_definitions (kpi VARCHAR, unit VARCHAR)")
-    con.execute("INSERT INTO reference.kpi_definitions VALUES ('offered', 'contacts'), ('answered', 'contacts'), ('service_level', 'ratio')")
+    con.execute("""CREATE OR REPLACE TABLE marts.kpi_catalogue (kpi VARCHAR, unit VARCHAR, metric_type VARCHAR,
+                   is_additive BOOLEAN, plausible_min DOUBLE, plausible_max DOUBLE)""")
+    con.execute("INSERT INTO marts.kpi_catalogue VALUES ('offered', 'contacts', 'simple', true, 0, NULL), "
+                "('answered', 'contacts', 'simple', true, 0, NULL), ('service_level', 'ratio', 'ratio', true, 0, 1)")
     intervals = {"offered": [(4, None), (6, None)], "answered": [(3, None), (5, None)], "service_level": [(2, 3), (4, 5)]}
     starts = [datetime(2026, 3, 2, 8), datetime(2026, 3, 2, 8, 15)]
     rows = []
@@ -193,17 +195,18 @@ def _marts(con, tweak=None) -> None:
                 rows.append((kpi, "interval", start, start, scope, num, den))
             num = sum(p[0] for p in parts)
             den = sum(p[1] for p in parts) if parts[0][1] is not None else None
+            rows.append((kpi, "hour", starts[0], starts[0], scope, num, den))
             for grain in ("day", "week", "month"):
                 period = datetime(2026, 3, 2) if grain != "month" else datetime(2026, 3, 1)
                 rows.append((kpi, grain, period, None, scope, num, den))
-    con.execute("""CREATE OR REPLACE TABLE intermediate.int_kpi_parts__queues (kpi VARCHAR, grain VARCHAR, period_start TIMESTAMP,
+    con.execute("""CREATE OR REPLACE TABLE intermediate.int_kpi_parts (kpi VARCHAR, grain VARCHAR, period_start TIMESTAMP,
                    period_start_utc TIMESTAMP, scope_type VARCHAR, scope_id VARCHAR, numerator DOUBLE, denominator DOUBLE)""")
-    con.executemany("INSERT INTO intermediate.int_kpi_parts__queues VALUES (?, ?, ?, ?, CASE WHEN ? = '*' THEN 'all' ELSE 'queue' END, ?, ?, ?)",
+    con.executemany("INSERT INTO intermediate.int_kpi_parts VALUES (?, ?, ?, ?, CASE WHEN ? = '*' THEN 'all' ELSE 'queue' END, ?, ?, ?)",
                     [(k, g, p, u, s, s, n, d) for k, g, p, u, s, n, d in rows])
     con.execute("""CREATE OR REPLACE TABLE marts.kpi_values AS
-                   SELECT p.*, CASE WHEN d.unit = 'contacts' THEN p.numerator ELSE p.numerator / nullif(p.denominator, 0) END AS value,
+                   SELECT p.*, CASE WHEN d.metric_type = 'simple' THEN p.numerator ELSE p.numerator / nullif(p.denominator, 0) END AS value,
                           d.unit, true AS certified, CAST(NULL AS VARCHAR) AS certification_reason
-                   FROM intermediate.int_kpi_parts__queues p JOIN reference.kpi_definitions d USING (kpi)""")
+                   FROM intermediate.int_kpi_parts p JOIN marts.kpi_catalogue d USING (kpi)""")
     if tweak:
         con.execute(tweak)
 
@@ -219,7 +222,7 @@ def test_consistent_marts_pass_both_suites(con):
 
 
 def test_parts_that_do_not_add_up_across_grains_fail_for_the_whole_table(con):
-    _marts(con, "UPDATE intermediate.int_kpi_parts__queues SET numerator = numerator + 1 "
+    _marts(con, "UPDATE intermediate.int_kpi_parts SET numerator = numerator + 1 "
                 "WHERE kpi = 'offered' AND grain = 'day' AND scope_id = 'Q_A'")
     [res] = runner.validate_kpi_parts(con)
     assert failures([res]) == {"parts_add_up_intervals_to_days": "critical", "parts_add_up_days_to_weeks": "critical",
@@ -232,7 +235,9 @@ def test_parts_that_do_not_add_up_across_grains_fail_for_the_whole_table(con):
     ("UPDATE marts.kpi_values SET value = 0.7 WHERE kpi = 'service_level' AND grain = 'day' AND scope_id = 'Q_A'",
      {"value_matches_parts"}),
     ("UPDATE marts.kpi_values SET numerator = 9, value = 1.125 WHERE kpi = 'service_level' AND grain = 'day' AND scope_id = '*'",
-     {"certified_ratio_within_0_1"}),
+     {"certified_values_plausible"}),
+    ("UPDATE marts.kpi_values SET value = -1, numerator = -1 WHERE kpi = 'answered' AND grain = 'interval' AND scope_id = 'Q_A'",
+     {"certified_values_plausible"}),
     ("UPDATE marts.kpi_values SET value = 12, numerator = 12 WHERE kpi = 'answered' AND grain = 'week' AND scope_id = '*'",
      {"certified_answered_le_offered"}),
     ("DELETE FROM marts.kpi_values WHERE grain = 'month' AND kpi = 'offered' AND scope_id = 'Q_A'", {"every_part_published"}),
@@ -268,7 +273,7 @@ def test_every_raw_table_has_its_gx_check_and_the_marts_theirs():
 
     checks = {(k.asset_key.path[-1], k.name) for k in defs.resolve_asset_graph().asset_check_keys}
     assert {(t, f"gx_raw_{t}") for t in tables()} <= checks
-    assert {("int_kpi_parts__queues", "gx_int_kpi_parts__queues"), ("kpi_values", "gx_kpi_values"),
+    assert {("int_kpi_parts", "gx_int_kpi_parts"), ("kpi_values", "gx_kpi_values"),
             ("fct_queue_intervals", "gx_fct_queue_intervals")} <= checks
 
 

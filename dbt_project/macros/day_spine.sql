@@ -1,12 +1,12 @@
-{#- Every date from start_date to end_date inclusive (up to ~27 years), without engine-specific
-    generate_series, so it runs anywhere dbt's cross-database macros do. -#}
-{% macro day_spine(start_date, end_date) -%}
+{#- Every date from start_date to end_date inclusive (up to 10^digits days: 4 digits ~27 years),
+    without engine-specific generate_series, so it runs anywhere dbt's cross-database macros do. -#}
+{% macro day_spine(start_date, end_date, digits=4) -%}
     with digits as (
         {% for d in range(10) %}select {{ d }} as d{{ ' union all ' if not loop.last }}{% endfor %}
     ),
     numbers as (
-        select a.d + 10 * b.d + 100 * c.d + 1000 * e.d as n
-        from digits a cross join digits b cross join digits c cross join digits e
+        select {% for i in range(digits) %}p{{ i }}.d * {{ 10 ** i }}{{ ' + ' if not loop.last }}{% endfor %} as n
+        from {% for i in range(digits) %}digits as p{{ i }}{{ ' cross join ' if not loop.last }}{% endfor %}
     )
     select cast({{ dbt.dateadd('day', 'n', start_date) }} as date) as day
     from numbers

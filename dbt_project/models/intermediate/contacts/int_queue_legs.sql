@@ -155,5 +155,7 @@ select
     sl_threshold_seconds,
     sl_variant,
     short_abandon_seconds,
-    _loaded_at
+    _loaded_at,
+    -- Appended after _loaded_at so existing columns keep their positions.
+    case when is_handled = 1 then holds else 0 end as holds
 from flagged

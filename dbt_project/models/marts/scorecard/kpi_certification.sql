@@ -6,30 +6,45 @@
 
 with kpi_rows as (
 
-    select distinct kpi, grain, period_start, period_start_utc, scope_type, scope_id
-    from {{ ref('int_kpi_parts__queues') }}
+    select kpi, grain, period_start, period_start_utc, scope_type, scope_id, provisional
+    from {{ ref('int_kpi_parts') }}
 
 ),
 
--- Only queues that have data: the seed also lists queues of other centres and data sets,
--- whose time zones must not widen the centre-wide periods.
-queue_zones as (
+-- Only sites and queues that have data: the seeds also list those of other centres and data
+-- sets, whose time zones must not widen the periods.
+zones_in_use as (
 
-    select queues.queue_id, sites.time_zone
+    select queues.queue_id as zone_of, 'queue' as zone_scope, sites.time_zone
     from {{ ref('queues') }} as queues
     join {{ ref('sites') }} as sites on queues.site_id = sites.site_id
     where queues.queue_id in (select distinct scope_id from kpi_rows where scope_type = 'queue')
 
+    union all
+
+    select sites.site_id, 'site', sites.time_zone
+    from {{ ref('sites') }} as sites
+    where sites.site_id in (select distinct scope_id from kpi_rows where scope_type = 'site')
+
 ),
 
--- The 'all' scope spans the time zones of every queue.
+-- A queue's or a site's period is in its own time zone; any other scope spans every zone in use.
 row_zones as (
 
-    select distinct kpi_rows.*, queue_zones.time_zone
+    select kpi_rows.kpi, kpi_rows.grain, kpi_rows.period_start, kpi_rows.period_start_utc,
+        kpi_rows.scope_type, kpi_rows.scope_id, zones_in_use.time_zone
     from kpi_rows
-    left join queue_zones
-        on kpi_rows.scope_type = 'all'
-        or (kpi_rows.scope_type = 'queue' and kpi_rows.scope_id = queue_zones.queue_id)
+    left join zones_in_use
+        on kpi_rows.scope_type = zones_in_use.zone_scope and kpi_rows.scope_id = zones_in_use.zone_of
+    where kpi_rows.scope_type in ('queue', 'site')
+
+    union all
+
+    select kpi_rows.kpi, kpi_rows.grain, kpi_rows.period_start, kpi_rows.period_start_utc,
+        kpi_rows.scope_type, kpi_rows.scope_id, all_zones.time_zone
+    from kpi_rows
+    left join (select distinct time_zone from zones_in_use) as all_zones on 1 = 1
+    where kpi_rows.scope_type not in ('queue', 'site')
 
 ),
 
@@ -37,10 +52,12 @@ utc_ranges as (
 
     select
         row_zones.*,
-        case when grain = 'interval' then period_start_utc
+        case when period_start_utc is not null then period_start_utc
              else {{ ccq.local_to_utc('period_start', 'time_zone') }} end as utc_from,
         case grain
             when 'interval' then {{ dbt.dateadd('minute', var('interval_minutes'), 'period_start_utc') }}
+            when 'interval_30' then {{ dbt.dateadd('minute', 30, 'period_start_utc') }}
+            when 'hour' then {{ dbt.dateadd('minute', 60, 'period_start_utc') }}
             when 'day' then {{ ccq.local_to_utc(dbt.dateadd('day', 1, 'period_start'), 'time_zone') }}
             when 'week' then {{ ccq.local_to_utc(dbt.dateadd('day', 7, 'period_start'), 'time_zone') }}
             when 'month' then {{ ccq.local_to_utc(dbt.dateadd('month', 1, 'period_start'), 'time_zone') }}
@@ -51,11 +68,20 @@ utc_ranges as (
 
 problems as (
 
-    -- A queue missing from the queues seed has no site or time zone: never certify it.
+    -- A queue or site missing from the reference data has no time zone: never certify it.
     select kpi, grain, period_start, period_start_utc, scope_type, scope_id,
-        'queue ' || scope_id || ' is not in the queues reference data' as problem
+        scope_type || ' ' || scope_id || ' is not in the reference data (no time zone)' as problem
     from row_zones
     where time_zone is null
+
+    union all
+
+    -- KPIs whose outcome is only known later (FCR's re-contact window) stay provisional.
+    select kpi_rows.kpi, grain, period_start, period_start_utc, scope_type, scope_id,
+        'provisional: ' || cast(cast(provisional as integer) as {{ dbt.type_string() }}) || ' ' || catalogue.provisional_note as problem
+    from kpi_rows
+    join {{ ref('kpi_catalogue') }} as catalogue on kpi_rows.kpi = catalogue.kpi
+    where kpi_rows.provisional > 0
 
     union all
 

@@ -1,0 +1,1 @@
+"""Staffing maths (Erlang C and Erlang A) for the workforce marts."""

@@ -1,0 +1,159 @@
+{#- The KPI catalogue as dbt knows it: every metric whose config.meta.ccq carries a unit is a KPI
+    (docs/semantic_layer.md). These macros read dbt's graph, so the formulas stay in the
+    semantic models and metrics and nowhere else. Call them only when `execute` is true. -#}
+
+{#- Scope type of each scope dimension name, in the order scopes are listed. -#}
+{% macro kpi_scope_dimensions() -%}
+    {{ return([
+        ('queue_id', 'queue'), ('call_type', 'call_type'), ('direction', 'direction'), ('site_id', 'site'),
+        ('team_id', 'team'), ('supervisor_id', 'supervisor'), ('agent_id', 'agent')]) }}
+{%- endmacro %}
+
+{#- People scopes are materialised at day, week and month only (docs/semantic_layer.md). -#}
+{% macro kpi_people_scopes() -%}
+    {{ return(['team', 'supervisor', 'agent']) }}
+{%- endmacro %}
+
+{#- Grains: name -> minutes for sub-day grains, or the date_trunc part for calendar grains. -#}
+{% macro kpi_grains() -%}
+    {{ return([
+        {'grain': 'interval', 'minutes': var('interval_minutes')},
+        {'grain': 'interval_30', 'minutes': 30},
+        {'grain': 'hour', 'minutes': 60},
+        {'grain': 'day', 'part': 'day'},
+        {'grain': 'week', 'part': 'week'},
+        {'grain': 'month', 'part': 'month'},
+    ]) }}
+{%- endmacro %}
+
+{% macro _ccq_meta(node) -%}
+    {%- set config_meta = (node.get('config') or {}).get('meta') or {} -%}
+    {%- set meta = config_meta.get('ccq') or (node.get('meta') or {}).get('ccq') or {} -%}
+    {{ return(meta) }}
+{%- endmacro %}
+
+{#- Semantic models by name, with what the parts generator needs. -#}
+{% macro kpi_semantic_models() -%}
+    {%- set models = {} -%}
+    {%- for node in graph.semantic_models.values() if node.package_name == project_name -%}
+        {%- set meta = ccq._ccq_meta(node) -%}
+        {%- set time_dim = node.defaults.agg_time_dimension -%}
+        {%- set ns = namespace(time_expr=time_dim, granularity='day', scopes=[]) -%}
+        {%- for dim in node.dimensions -%}
+            {%- if dim.name == time_dim -%}
+                {%- set ns.time_expr = dim.expr or dim.name -%}
+                {%- set ns.granularity = dim.type_params.time_granularity -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- for dim_name, scope_type in ccq.kpi_scope_dimensions() -%}
+            {%- for dim in node.dimensions if dim.name == dim_name and dim.type == 'categorical' -%}
+                {%- do ns.scopes.append({'scope_type': scope_type, 'expr': dim.expr or dim.name}) -%}
+            {%- endfor -%}
+        {%- endfor -%}
+        {%- set measures = {} -%}
+        {%- for m in node.measures -%}
+            {%- do measures.update({m.name: m}) -%}
+        {%- endfor -%}
+        {%- do models.update({node.name: {
+            'name': node.name,
+            'unique_id': node.unique_id,
+            'model_unique_id': node.depends_on.nodes[0],
+            'relation': node.node_relation.relation_name,
+            'time_expr': ns.time_expr,
+            'sub_day': ns.granularity not in ('day', 'week', 'month', 'quarter', 'year'),
+            'utc_time': meta.get('utc_time'),
+            'scopes': ns.scopes,
+            'measures': measures,
+            'descriptive_sources': meta.get('descriptive_sources', []),
+        }}) -%}
+    {%- endfor -%}
+    {{ return(models) }}
+{%- endmacro %}
+
+{#- The measure behind a metric name (a simple metric, possibly created from a measure). -#}
+{% macro _kpi_measure_of(metric_name) -%}
+    {%- set metric = graph.metrics.get('metric.' ~ project_name ~ '.' ~ metric_name) -%}
+    {%- if metric is none or metric.type != 'simple' -%}
+        {{ exceptions.raise_compiler_error("KPI parts must be simple metrics built on one measure; '" ~ metric_name ~ "' is not (docs/semantic_layer.md)") }}
+    {%- endif -%}
+    {{ return(metric.type_params.measure.name) }}
+{%- endmacro %}
+
+{#- The KPIs, in scorecard order: kpi, label, description, meta, metric type, the semantic model and
+    the measures of its numerator and denominator. -#}
+{% macro kpi_metrics() -%}
+    {%- set semantic_models = ccq.kpi_semantic_models() -%}
+    {%- set kpis = [] -%}
+    {%- for metric in graph.metrics.values() if metric.package_name == project_name -%}
+        {%- set meta = ccq._ccq_meta(metric) -%}
+        {%- if meta.get('unit') -%}
+            {%- if metric.type == 'ratio' -%}
+                {%- set numerator = ccq._kpi_measure_of(metric.type_params.numerator.name) -%}
+                {%- set denominator = ccq._kpi_measure_of(metric.type_params.denominator.name) -%}
+            {%- elif metric.type == 'simple' -%}
+                {%- set numerator = metric.type_params.measure.name -%}
+                {%- set denominator = none -%}
+            {%- else -%}
+                {{ exceptions.raise_compiler_error("KPI " ~ metric.name ~ " must be a simple or ratio metric, not " ~ metric.type) }}
+            {%- endif -%}
+            {%- set ns = namespace(model=none) -%}
+            {%- for sm in semantic_models.values() if numerator in sm.measures -%}
+                {%- set ns.model = sm -%}
+            {%- endfor -%}
+            {%- if ns.model is none or (denominator and denominator not in ns.model.measures) -%}
+                {{ exceptions.raise_compiler_error("KPI " ~ metric.name ~ ": numerator and denominator must be measures of one semantic model") }}
+            {%- endif -%}
+            {%- set provisional = meta.get('provisional_measure') -%}
+            {%- if provisional and provisional not in ns.model.measures -%}
+                {{ exceptions.raise_compiler_error("KPI " ~ metric.name ~ ": provisional_measure " ~ provisional ~ " is not a measure of " ~ ns.model.name) }}
+            {%- endif -%}
+            {%- set allowed = ['all'] + ns.model.scopes | map(attribute='scope_type') | list -%}
+            {%- set scopes = meta.get('scopes') or allowed -%}
+            {%- for s in scopes if s not in allowed -%}
+                {{ exceptions.raise_compiler_error("KPI " ~ metric.name ~ ": scope " ~ s ~ " has no dimension in " ~ ns.model.name) }}
+            {%- endfor -%}
+            {%- do kpis.append({
+                'kpi': metric.name,
+                'label': metric.label or metric.name,
+                'description': metric.description,
+                'meta': meta,
+                'metric_type': metric.type,
+                'semantic_model': ns.model.name,
+                'numerator': numerator,
+                'denominator': denominator,
+                'provisional': provisional,
+                'scopes': scopes,
+                'order': meta.get('order', 1000),
+            }) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(kpis | sort(attribute='kpi') | sort(attribute='order')) }}
+{%- endmacro %}
+
+{#- Raw tables upstream of a node, following dbt's graph to the sources (audit excluded). -#}
+{% macro kpi_raw_lineage(unique_id, excludes=[]) -%}
+    {%- set ns = namespace(frontier=[unique_id], seen=[], tables=[]) -%}
+    {%- for depth in range(30) if ns.frontier -%}
+        {%- set next = [] -%}
+        {%- for uid in ns.frontier if uid not in ns.seen -%}
+            {%- do ns.seen.append(uid) -%}
+            {%- if uid.startswith('source.') -%}
+                {%- set source = graph.sources[uid] -%}
+                {%- if source.source_name != 'audit' and source.name not in excludes and source.name not in ns.tables -%}
+                    {%- do ns.tables.append(source.name) -%}
+                {%- endif -%}
+            {%- elif uid in graph.nodes -%}
+                {%- for parent in graph.nodes[uid].depends_on.nodes -%}
+                    {%- do next.append(parent) -%}
+                {%- endfor -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set ns.frontier = next -%}
+    {%- endfor -%}
+    {{ return(ns.tables | sort) }}
+{%- endmacro %}
+
+{#- A SQL string literal. -#}
+{% macro sql_literal(value) -%}
+    {%- if value is none -%}null{%- else -%}'{{ (value | string).replace("'", "''") }}'{%- endif -%}
+{%- endmacro %}

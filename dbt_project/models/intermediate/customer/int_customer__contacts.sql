@@ -1,0 +1,113 @@
+-- One row per contact (call), whatever its legs: the unit FCR counts and re-contacts are
+-- searched in. A transfer or overflow is part of the same contact, never a re-contact.
+with legs as (
+
+    select * from {{ ref('int_queue_legs') }}
+    where entered_at is not null
+
+),
+
+-- The leg the contact is attributed to: the last handled leg (the agent who finished it), or
+-- the last leg when no agent handled it.
+booking_legs as (
+
+    select
+        contact_id,
+        queue_id,
+        site_id,
+        time_zone,
+        agent_id,
+        row_number() over (
+            partition by contact_id
+            order by is_handled desc, queue_leg desc
+        ) as booking_rank
+    from legs
+
+),
+
+contact_legs as (
+
+    select
+        contact_id,
+        min(entered_at) as entered_at,
+        max(is_handled) as is_handled,
+        sum(is_handled) as handled_legs,
+        max(customer_id_hash) as leg_customer_id_hash
+    from legs
+    group by contact_id
+
+),
+
+-- The reason logged last is the one the contact ended with (a transfer can change it).
+interactions as (
+
+    select
+        contact_id,
+        customer_id_hash,
+        contact_reason,
+        row_number() over (
+            partition by contact_id
+            order by created_at desc, interaction_id desc
+        ) as recency
+    from {{ ref('stg_crm__interactions') }}
+
+),
+
+agents as (
+
+    select agent_id, team_id, supervisor_id from {{ ref('stg_hr__agents') }}
+
+),
+
+joined as (
+
+    select
+        contact_legs.contact_id,
+        -- The CRM knows the customer of every logged contact; the IVR only of identified callers.
+        coalesce(interactions.customer_id_hash, contact_legs.leg_customer_id_hash) as customer_id_hash,
+        contact_legs.entered_at,
+        {{ ccq.utc_to_local('contact_legs.entered_at', 'booking_legs.time_zone') }} as entered_at_local,
+        booking_legs.time_zone,
+        booking_legs.queue_id,
+        queues.call_type,
+        queues.direction,
+        booking_legs.site_id,
+        booking_legs.agent_id,
+        agents.team_id,
+        agents.supervisor_id,
+        contact_legs.is_handled,
+        contact_legs.handled_legs,
+        interactions.contact_reason
+    from contact_legs
+    inner join booking_legs
+        on contact_legs.contact_id = booking_legs.contact_id
+        and booking_legs.booking_rank = 1
+    left join interactions
+        on contact_legs.contact_id = interactions.contact_id
+        and interactions.recency = 1
+    left join {{ ref('queues') }} as queues
+        on booking_legs.queue_id = queues.queue_id
+    left join agents
+        on booking_legs.agent_id = agents.agent_id
+
+)
+
+select
+    contact_id,
+    customer_id_hash,
+    case when customer_id_hash is null then 0 else 1 end as is_identified,
+    entered_at,
+    entered_at_local,
+    cast(entered_at_local as date) as contact_date_local,
+    time_zone,
+    queue_id,
+    call_type,
+    direction,
+    site_id,
+    agent_id,
+    team_id,
+    supervisor_id,
+    is_handled,
+    handled_legs,
+    contact_reason
+from joined
