@@ -356,7 +356,8 @@ def cmd_kpis(args) -> int:
         where.append("cast(period_start as date) = cast(? as date)")
         params.append(args.period)
     df = con.execute(
-        f"""SELECT kpi, cast(period_start as date) AS period_start, scope_type, scope_id, numerator, denominator,
+        f"""SELECT kpi, {'cast(period_start as date)' if args.grain in ('day', 'week', 'month') else 'period_start'} AS period_start,
+                   scope_type, scope_id, numerator, denominator,
                    value, unit, target, status, certified, certification_reason
             FROM marts.kpi_values WHERE {' AND '.join(where)}
             ORDER BY period_start, scope_type, scope_id, kpi""",
@@ -441,7 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     dag.set_defaults(func=cmd_dagster)
 
     kpis = sub.add_parser("kpis", help="print KPI values with their certified flag")
-    kpis.add_argument("--grain", choices=["interval", "day", "week", "month"], default="day")
+    kpis.add_argument("--grain", choices=["interval", "interval_30", "hour", "day", "week", "month"], default="day")
     kpis.add_argument("--format", choices=["table", "csv"], default="table")
     kpis.add_argument("--kpi", help="only this KPI")
     kpis.add_argument("--scope", help="only this scope id (a queue id, or * for the whole centre)")
