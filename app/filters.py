@@ -1,12 +1,17 @@
 """Sidebar filters shared by every page, kept in the URL so a view can be shared.
 
-The URL carries stable codes (grain=week&period=2026-03-02&queue=Q_BILLING&lang=zh), never
-display text, so a link means the same thing in either language. The URL is read only when a
-session starts; after that the widgets own the state and are written back on every run.
+The URL carries stable codes (grain=week&period=2026-03-02&queue=Q_BILLING&team=T01&lang=zh),
+never display text, so a link means the same thing in either language. The URL is read only when
+a session starts; after that the widgets own the state and are written back on every run.
+
+kpi_values publishes one scope per row (the centre, a queue, a site, a team...), not crossings
+of them, so the filters pick one scope: the most specific one set (team, then queue, then site);
+a page says when a filter was set aside.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import streamlit as st
 
@@ -15,6 +20,7 @@ from app.fmt import format_published, period_label
 from app.i18n import DEFAULT_LANG, LANGUAGES, lang_or_default, t
 
 ALL_QUEUES = "*"
+ALL = "*"
 _SELECTION = "_ccq_selection"
 
 
@@ -29,10 +35,27 @@ class Selection:
     grain: str
     period: str | None  # period key; None when the snapshot has nothing at this grain
     queue: str  # ALL_QUEUES or a queue_id
+    team: str = ALL
+    site: str = ALL
 
     @property
     def scope(self) -> tuple[str, str]:
-        return data.ALL_SCOPE if self.queue == ALL_QUEUES else ("queue", self.queue)
+        for scope_type, value in (("team", self.team), ("queue", self.queue), ("site", self.site)):
+            if value != ALL:
+                return scope_type, value
+        return data.ALL_SCOPE
+
+    @property
+    def set_aside(self) -> list[str]:
+        """Filters that are set but not the scope shown (kpi_values has no crossings)."""
+        chosen = self.scope[0]
+        return [n for n, v in (("team", self.team), ("queue", self.queue), ("site", self.site))
+                if v != ALL and n != chosen]
+
+    @property
+    def bounds(self) -> tuple[date, date] | tuple[None, None]:
+        """First day of the period and the day after it."""
+        return data.period_bounds(self.period, self.grain) if self.period else (None, None)
 
 
 def _seed(name: str, options: list[str], default: str | None) -> None:
@@ -87,8 +110,29 @@ def sidebar(container, snap: data.Snapshot, lang: str) -> Selection:
         key=_key("queue"),
     )
 
-    _write_url({"lang": lang, "grain": grain, "period": period, "queue": queue})
-    selection = Selection(snapshot=snap, lang=lang, grain=grain, period=period, queue=queue)
+    site_names = site_labels(snap.path)
+    site_ids = [ALL, *site_names]
+    _seed("site", site_ids, ALL)
+    site = container.selectbox(
+        t("site", lang),
+        site_ids,
+        format_func=lambda s: t("all_sites", lang) if s == ALL else site_names[s],
+        key=_key("site"),
+    )
+
+    team_ids = [ALL, *data.scope_ids(snap.path, "team")]
+    _seed("team", team_ids, ALL)
+    team = container.selectbox(
+        t("team", lang),
+        team_ids,
+        format_func=lambda s: t("all_teams", lang) if s == ALL else s,
+        key=_key("team"),
+    )
+
+    _write_url({"lang": lang, "grain": grain, "period": period, "queue": queue, "team": team, "site": site})
+    selection = Selection(
+        snapshot=snap, lang=lang, grain=grain, period=period, queue=queue, team=team, site=site
+    )
     st.session_state[_SELECTION] = selection
     return selection
 
@@ -101,6 +145,36 @@ def queue_labels(path: str, lang: str) -> dict[str, str]:
         zh = row.queue_name_zh if lang == "zh" and isinstance(row.queue_name_zh, str) and row.queue_name_zh else None
         names[row.queue_id] = zh or row.queue_name
     return names
+
+
+def site_labels(path: str) -> dict[str, str]:
+    df = data.sites(path)
+    return {row.site_id: f"{row.site_name} ({row.site_id})" if row.site_name else row.site_id
+            for row in df.itertuples(index=False)}
+
+
+def scope_label(sel: Selection) -> str:
+    scope_type, scope_id = sel.scope
+    lang = sel.lang
+    if scope_type == "queue":
+        return queue_labels(sel.snapshot.path, lang).get(scope_id, scope_id)
+    if scope_type == "site":
+        return site_labels(sel.snapshot.path).get(scope_id, scope_id)
+    if scope_type == "team":
+        return t("team_named", lang, team=scope_id)
+    return t("all_queues", lang)
+
+
+def page_choice(container, name: str, label: str, options: list[str], default: str | None = None,
+                format_func=str) -> str | None:
+    """A page's own control (a KPI to chart, an agent...), seeded from the URL like the filters
+    and written back to it, so the exact view can be shared too."""
+    if not options:
+        return None
+    _seed(name, options, default if default in options else options[0])
+    value = container.selectbox(label, options, format_func=format_func, key=_key(name))
+    _write_url({name: value})
+    return value
 
 
 def _write_url(values: dict[str, str | None]) -> None:

@@ -39,9 +39,42 @@ def format_value(value: object, unit: str | None) -> str:
         return f"{_round(d * 100, 1):,}%"
     if unit == "seconds":
         return _seconds(int(_round(d)))
-    if unit == "contacts":
+    if unit in ("contacts", "count"):
         return f"{int(_round(d)):,}"
+    if unit == "per_1000":
+        # stored as the plain ratio (complaints / handled); shown per 1,000
+        return f"{_round(d * 1000, 2):,}‰"
+    if unit == "hours":
+        return f"{_round(d, 1):,} h"
+    if unit == "per_hour":
+        return f"{_round(d, 1):,}/h"
+    if unit in ("agents", "score"):
+        return f"{_round(d, 1):,}"
     return f"{_round(d, 2):,}"
+
+
+def format_change(change: object, unit: str | None) -> str | None:
+    """A change between two published values (value - earlier value), signed, in display units:
+    percentage points for ratios."""
+    if is_missing(change):
+        return None
+    d = _decimal(change)  # type: ignore[arg-type]
+    sign = "+" if d > 0 else ("-" if d < 0 else "±")
+    magnitude = abs(d)
+    if unit == "ratio":
+        return f"{sign}{_round(magnitude * 100, 1):,} pp"
+    if unit == "per_1000":
+        return f"{sign}{_round(magnitude * 1000, 2):,}‰"
+    return f"{sign}{format_value(float(magnitude), unit)}"
+
+
+def display_scale(unit: str | None) -> float:
+    """Factor from a stored value to the number a chart axis shows (formatting only)."""
+    return {"ratio": 100.0, "per_1000": 1000.0}.get(unit or "", 1.0)
+
+
+def axis_unit(unit: str | None) -> str:
+    return {"ratio": "%", "per_1000": "‰", "seconds": "s", "hours": "h", "per_hour": "/h"}.get(unit or "", "")
 
 
 def _seconds(total: int) -> str:

@@ -25,15 +25,21 @@ language_box = st.sidebar.container()
 lang = filters.language(language_box)
 
 # Titles are translated; url_path is not, so links and the current page survive a language switch.
+PAGES = [
+    # file, title key, icon, url_path
+    ("views/scorecard.py", "scorecard", ":material/scoreboard:", "scorecard"),
+    ("views/service.py", "service", ":material/support_agent:", "service"),
+    ("views/workforce.py", "workforce", ":material/groups:", "workforce"),
+    ("views/agents.py", "agents", ":material/leaderboard:", "agents"),
+    ("views/customer.py", "customer", ":material/sentiment_satisfied:", "customer"),
+    ("views/quality.py", "quality", ":material/monitoring:", "quality"),
+    ("views/trust.py", "trust", ":material/verified_user:", "trust"),
+    ("views/catalogue.py", "catalogue", ":material/menu_book:", "catalogue"),
+]
 page = st.navigation(
     [
-        st.Page(
-            "views/scorecard.py",
-            title=t("scorecard", lang),
-            icon=":material/scoreboard:",
-            url_path="scorecard",
-            default=True,
-        ),
+        st.Page(file, title=t(key, lang), icon=icon, url_path=url, default=(key == "scorecard"))
+        for file, key, icon, url in PAGES
     ]
 )
 

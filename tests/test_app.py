@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
+from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
 
 from ccq.publish import current_snapshot, publish
@@ -17,85 +17,11 @@ from ccq.settings import Paths
 APP = Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py"
 TIMEOUT = 30
 
-REASON = "acd_queue_events extract missing for 2026-03-04; suite raw_acd_queue_events failed"
-
-DEFINITIONS = [
-    # kpi, label, label_zh, unit, description, formula, booked_by
-    ("offered", "Offered", "呼入量", "contacts", "Contacts that entered an agent queue.", "count of queue legs", "queue entry time"),
-    ("service_level", "Service level", "服务水平", "ratio", "Share answered within T.", "answered within T / (answered + abandoned - short abandoned)", "queue entry time"),
-    ("asa", "Average speed of answer", "平均应答速度", "seconds", "Mean queue wait of answered contacts.", "sum of queue wait / answered", "queue entry time"),
-    # Defined but never published: the scorecard must say "No data", not drop it.
-    ("aht", "Average handle time", "平均处理时长", "seconds", "Mean handle time.", "(talk + hold + ACW) / handled", "queue entry time"),
-]
-
-QUEUES = [
-    ("Q_GENERAL", "General enquiries", "综合咨询", "general", "inbound", "voice", 3, "LON"),
-    ("Q_BILLING", "Billing", "账单", "billing", "inbound", "voice", 3, "LON"),
-]
-
-_TARGETS = {  # kpi -> unit, target, warning, direction, owner_role, first_action
-    "offered": ("contacts", None, None, "higher_is_better", "Planning analyst", "Compare with the forecast"),
-    "service_level": ("ratio", 0.8, 0.75, "higher_is_better", "Operations manager", "Check staffing vs. forecast for the interval"),
-    "asa": ("seconds", 20.0, 30.0, "lower_is_better", "Team leader", "Review agent availability"),
-}
-
-AS_OF = datetime(2026, 3, 5, 6, 0)
-
-
-def _value(kpi, grain, day, scope_type, scope_id, value, status, certified=True, reason=None):
-    unit, target, warning, direction, owner, action = _TARGETS[kpi]
-    return (
-        kpi, grain, datetime.fromisoformat(day), scope_type, scope_id, value * 100, 100.0, value, unit,
-        target, warning, direction, status, owner, action, certified, reason, AS_OF,
-    )
-
-
-VALUES = [
-    _value("offered", "day", "2026-03-03", "all", "*", 1100, None),
-    _value("service_level", "day", "2026-03-03", "all", "*", 0.7, "missed"),
-    _value("asa", "day", "2026-03-03", "all", "*", 25.0, "at_risk"),
-    _value("offered", "day", "2026-03-04", "all", "*", 1234, None),
-    _value("service_level", "day", "2026-03-04", "all", "*", 0.8125, "met"),
-    _value("asa", "day", "2026-03-04", "all", "*", 42.4, "missed", certified=False, reason=REASON),
-    _value("offered", "day", "2026-03-04", "queue", "Q_BILLING", 321, None),
-    _value("service_level", "day", "2026-03-04", "queue", "Q_BILLING", 0.7777, "at_risk"),
-    _value("asa", "day", "2026-03-04", "queue", "Q_BILLING", 12.5, "met"),
-    _value("service_level", "week", "2026-03-02", "all", "*", 0.76, "at_risk"),
-    _value("service_level", "month", "2026-03-01", "all", "*", 0.7654, "at_risk"),
-]
-
-
-def _write_warehouse(path: Path, values=VALUES) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(path)) as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
-        con.execute("CREATE SCHEMA IF NOT EXISTS reference")
-        con.execute(
-            "CREATE OR REPLACE TABLE reference.kpi_definitions (kpi VARCHAR, label VARCHAR, label_zh VARCHAR, "
-            "unit VARCHAR, description VARCHAR, formula VARCHAR, booked_by VARCHAR)"
-        )
-        con.executemany("INSERT INTO reference.kpi_definitions VALUES (?, ?, ?, ?, ?, ?, ?)", DEFINITIONS)
-        con.execute(
-            "CREATE OR REPLACE TABLE reference.queues (queue_id VARCHAR, queue_name VARCHAR, queue_name_zh VARCHAR, "
-            "call_type VARCHAR, direction VARCHAR, channel VARCHAR, priority INTEGER, site_id VARCHAR)"
-        )
-        con.executemany("INSERT INTO reference.queues VALUES (?, ?, ?, ?, ?, ?, ?, ?)", QUEUES)
-        con.execute(
-            "CREATE OR REPLACE TABLE marts.kpi_values (kpi VARCHAR, grain VARCHAR, period_start TIMESTAMP, "
-            "scope_type VARCHAR, scope_id VARCHAR, numerator DOUBLE, denominator DOUBLE, value DOUBLE, unit VARCHAR, "
-            "target DOUBLE, warning DOUBLE, direction VARCHAR, status VARCHAR, owner_role VARCHAR, "
-            "first_action VARCHAR, certified BOOLEAN, certification_reason VARCHAR, as_of TIMESTAMP)"
-        )
-        con.executemany(
-            "INSERT INTO marts.kpi_values VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values
-        )
-
+from app_snapshot import CATALOGUE, REASON, make_home, values
 
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Paths:
-    paths = Paths(home=tmp_path).ensure()
-    _write_warehouse(paths.warehouse)
-    publish(paths)
+    paths = make_home(tmp_path)
     monkeypatch.setenv("CCQ_HOME", str(tmp_path))
     return paths
 
@@ -136,14 +62,32 @@ def test_scorecard_shows_published_values(home):
     assert at.selectbox(key="flt_queue").value == "*"
 
     tiles = _tiles(at)
-    assert tiles == {
+    assert {k: tiles[k] for k in ("Offered", "Service level", "Average speed of answer", "Average handle time",
+                                  "Complaint rate", "QA score")} == {
         "Offered": "1,234",
         "Service level": "81.3%",
         "Average speed of answer": "42s",
         "Average handle time": "No data",
+        "Complaint rate": "4.20‰",  # stored as 0.0042 complaints per handled contact
+        "QA score": "86.5",
     }
-    # Tiles come in the order of reference.kpi_definitions.
-    assert [m.label for m in at.metric] == [d[1] for d in DEFINITIONS]
+    # Every catalogue KPI has a tile, in the catalogue's display order (the table is stored shuffled).
+    assert [m.label for m in at.metric] == [c[1] for c in sorted(CATALOGUE, key=lambda c: c[6])]
+    # Grouped by area, in the order of each area's first KPI.
+    assert [h.value for h in at.subheader][:5] == ["Access", "Handling", "Workforce", "Resolution", "Customer"]
+
+    # Change against the previous period and a year earlier, as published (value - earlier value).
+    deltas = {m.label: m.proto.delta for m in at.metric}
+    assert deltas["Service level"] == "+11.3 pp"  # 0.8125 - 0.7
+    assert deltas["Offered"] == "+134"
+    assert deltas["Average speed of answer"] == "+17s"  # 42.4 - 25.0 = 17.4
+    assert deltas["Abandonment rate"] == ""  # no previous value published
+    # A rise is good news for service level (green) and bad news for a wait (red).
+    colours = {m.label: m.proto.color for m in at.metric}
+    assert colours["Service level"] == Metric.GREEN and colours["Average speed of answer"] == Metric.RED
+    # Sparkline of the last periods (day 03-03 then 03-04), in display units.
+    sl = next(m for m in at.metric if m.label == "Service level")
+    assert list(sl.proto.chart_data) == [70.0, 81.25]
 
     table = _table(at)
     by_kpi = table.set_index("kpi")
@@ -160,8 +104,12 @@ def test_scorecard_shows_published_values(home):
     assert "Target ≥ 80.0% · warning 75.0%" in text
     assert "Target ≤ 20s · warning 30s" in text
     assert "Operations manager" in text and "Check staffing vs. forecast for the interval" in text
+    assert "vs a year earlier: +5.0 pp" in text  # 0.8125 - 0.7625
     assert [w for w in at.warning if REASON in _plain(w.value)], "uncertified reason must be a visible warning"
-    assert len([m for m in at.markdown if ":material/verified: Certified" in m.value]) == 2
+    # every published centre-wide value but the uncertified ASA carries the certified badge
+    published = [r for r in values() if r["grain"] == "day" and r["scope_type"] == "all"
+                 and str(r["period_start"]).startswith("2026-03-04")]
+    assert len([m for m in at.markdown if ":material/verified: Certified" in m.value]) == len(published) - 1
 
     assert any("Data last refreshed" in c.value and "UTC" in c.value for c in at.sidebar.caption)
 
@@ -192,7 +140,9 @@ def test_filters_change_numbers_and_url(home):
     assert not at.exception
     assert at.selectbox(key="flt_period").value == "2026-03-01"  # falls back to the latest month
     assert _tiles(at)["Service level"] == "76.5%"
-    assert at.query_params == {"lang": "en", "grain": "month", "period": "2026-03-01", "queue": "*"}
+    assert at.query_params == {
+        "lang": "en", "grain": "month", "period": "2026-03-01", "queue": "*", "team": "*", "site": "*"
+    }
 
 
 def test_view_can_be_opened_from_a_shared_url(home):
@@ -214,6 +164,7 @@ def test_chinese_labels(home):
     assert tiles["服务水平"] == "77.8%"
     assert "平均处理时长" in tiles
     assert list(at.selectbox(key="flt_queue").proto.options) == ["全部队列", "账单", "综合咨询"]
+    assert [h.value for h in at.subheader][:2] == ["接通", "处理"]
     assert any("数据最近刷新" in c.value for c in at.sidebar.caption)
 
     at.radio(key="flt_lang").set_value("en").run()
@@ -342,7 +293,8 @@ def test_scorecard_on_the_pipeline_snapshot_shows_the_mart_values(hand_built, ha
     mart = dict(hand_built_snapshot.execute(
         "SELECT kpi, value FROM marts.kpi_values WHERE grain = 'day' AND scope_id = 'Q_PREMIUM' "
         "AND period_start = TIMESTAMP '2026-03-02'").fetchall())
-    shown = dict(zip(table["kpi"], table["value"]))
+    # KPIs of the catalogue without a value for a queue (e.g. agent KPIs) show as "No data".
+    shown = {k: v for k, v in zip(table["kpi"], table["value"]) if v == v}
     assert set(shown) == set(mart) and shown == pytest.approx(mart)
     at.selectbox(key="flt_queue").select("*").run()
     assert _tiles(at)["Service level"] == "45.5%"   # 5 / 11 for the whole centre

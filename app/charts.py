@@ -1,0 +1,58 @@
+"""Charts more than one page draws (Altair); values arrive computed from the marts."""
+from __future__ import annotations
+
+import altair as alt
+import streamlit as st
+
+from app import data, filters, ui
+from app.i18n import t
+
+ALL_TIME = "all"
+
+
+def pareto_section(sel: filters.Selection, table: str, name: str) -> None:
+    """Bars of items by category, the cumulative share as a line, the vital few highlighted.
+    Month follows the selected period (its month), or all time."""
+    lang = sel.lang
+    path = sel.snapshot.path
+    if not data.has(path, f"marts.{table}"):
+        ui.missing(lang, t(name, lang), f"marts.{table}")
+        return
+    months = [f"{m:%Y-%m-%d}" for m in data.pareto_months(path, table)]
+    start, _ = sel.bounds
+    period_month = f"{start.replace(day=1):%Y-%m-%d}"
+    month = filters.page_choice(
+        st, f"{name}_month", t("pareto_month", lang), [*months, ALL_TIME],
+        default=period_month if period_month in months else ALL_TIME,
+        format_func=lambda m: t("all_time", lang) if m == ALL_TIME else m[:7],
+    )
+    df = data.pareto(path, table, None if month == ALL_TIME else data.parse_month(month))
+    if df.empty:
+        st.info(t("no_data_help", lang), icon=":material/info:")
+        return
+    df = df.assign(vital=[t("vital_few", lang) if v else t("useful_many", lang) for v in df["is_vital_few"]],
+                   cumulative_percent=df["cumulative_share"] * 100)
+    base = alt.Chart(df).encode(x=alt.X("category:N", sort=list(df["category"]), title=None,
+                                        axis=alt.Axis(labelAngle=-40, labelLimit=160)))
+    bars = base.mark_bar().encode(
+        y=alt.Y("items:Q", title=t("items", lang)),
+        color=alt.Color("vital:N", title=None,
+                        scale=alt.Scale(domain=[t("vital_few", lang), t("useful_many", lang)],
+                                        range=["#c62828", "#9e9e9e"])),
+        tooltip=["rank", "category", "items", alt.Tooltip("cumulative_percent:Q", format=".1f")],
+    )
+    line = base.mark_line(point=True, color="#1565c0").encode(
+        y=alt.Y("cumulative_percent:Q", title=t("cumulative_percent", lang), scale=alt.Scale(domain=[0, 100]))
+    )
+    eighty = alt.Chart(alt.Data(values=[{"y": 80}])).mark_rule(strokeDash=[4, 4], color="#1565c0").encode(y="y:Q")
+    st.altair_chart(alt.layer(bars, line + eighty).resolve_scale(y="independent"), width="stretch")
+    ui.table(
+        df[["rank", "category", "items", "share", "cumulative_share", "is_vital_few"]],
+        f"{table}-{month}", lang,
+        column_config={
+            "share": st.column_config.NumberColumn(t("share", lang), format="percent"),
+            "cumulative_share": st.column_config.NumberColumn(t("cumulative_share", lang), format="percent"),
+            "rank": t("rank", lang), "category": t("category", lang), "items": t("items", lang),
+            "is_vital_few": t("vital_few", lang),
+        },
+    )

@@ -1,0 +1,201 @@
+"""Building blocks the pages share: header, KPI tiles, tables with CSV download, notices."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from app import data, filters, fmt
+from app.i18n import t
+
+
+def page_header(title_key: str) -> filters.Selection:
+    """Title, what is shown (grain, period, scope), and a stop when there is nothing to show."""
+    sel = filters.current()
+    lang = sel.lang
+    st.title(t(title_key, lang))
+    if sel.period is None:
+        st.info(t("no_periods", lang, grain=t(f"grain_{sel.grain}", lang)), icon=":material/info:")
+        st.stop()
+    st.caption(
+        fmt.md_escape(
+            t(
+                "scorecard_caption",
+                lang,
+                grain=t(f"grain_{sel.grain}", lang),
+                period=fmt.period_label(sel.period, sel.grain, lang),
+                scope=filters.scope_label(sel),
+            )
+        )
+    )
+    if sel.set_aside:
+        st.caption(
+            ":material/filter_alt_off: "
+            + t("set_aside", lang, filters=", ".join(t(n, lang) for n in sel.set_aside),
+                scope=t(sel.scope[0], lang))
+        )
+    return sel
+
+
+def text(value: object) -> str | None:
+    return None if fmt.is_missing(value) or value == "" else str(value)
+
+
+def kpi_labels(path: str, lang: str) -> dict[str, str]:
+    """kpi -> label in the chosen language, from the catalogue (falls back to English, then code)."""
+    labels = {}
+    for row in data.catalogue(path).itertuples(index=False):
+        zh = text(row.label_zh) if lang == "zh" else None
+        labels[row.kpi] = zh or text(row.label) or row.kpi
+    return labels
+
+
+def kpi_units(path: str) -> dict[str, str]:
+    return {r.kpi: r.unit for r in data.catalogue(path).itertuples(index=False)}
+
+
+def missing(lang: str, what: str, table: str) -> None:
+    """A part of the page whose data this snapshot does not have (e.g. no WFM for a data set)."""
+    st.info(t("missing_table", lang, what=what, table=table), icon=":material/info:")
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def table(df: pd.DataFrame, name: str, lang: str, column_config: dict | None = None, **kwargs) -> None:
+    """A table and its CSV. The CSV keeps raw codes and values as headers and cells so it loads
+    back cleanly; the BOM lets Excel read Chinese text."""
+    st.dataframe(df, hide_index=True, column_config=column_config, **kwargs)
+    st.download_button(
+        t("download_csv", lang),
+        data=df.to_csv(index=False).encode("utf-8-sig"),
+        file_name=f"ccq-{_slug(name)}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key=f"csv_{_slug(name)}",
+    )
+
+
+def csv_name(sel: filters.Selection, page: str) -> str:
+    scope_type, scope_id = sel.scope
+    return f"{page}-{sel.grain}-{sel.period}-{scope_type}-{scope_id.replace('*', 'all')}"
+
+
+def tile(row, label: str, lang: str, spark: list[float] | None = None) -> None:
+    """One KPI: value, change, target and status, certification, owner and first action."""
+    has_value = not fmt.is_missing(row.value)
+    unit = text(row.unit)
+    delta = fmt.format_change(getattr(row, "change_vs_previous", None), unit) if has_value else None
+    lower_better = text(row.direction) == "lower_is_better"
+    st.metric(
+        label,
+        fmt.format_value(row.value, unit) if has_value else t("no_data", lang),
+        delta=delta,
+        delta_color="inverse" if lower_better else ("normal" if text(row.direction) else "off"),
+        delta_description=t("vs_previous", lang) if delta else None,
+        help=fmt.md_escape(text(row.description) or "") or None,
+        chart_data=spark if spark and len(spark) > 1 else None,
+        chart_type="line",
+    )
+    if not has_value:
+        st.markdown(f":gray-badge[{t('no_data', lang)}]")
+        st.caption(t("no_data_help", lang))
+        return
+    certified = bool(row.certified) if not fmt.is_missing(row.certified) else False
+    status = text(row.status)
+    badges = [f":{fmt.status_colour(status)}-badge[{fmt.status_label(status, lang)}]"]
+    if certified:
+        badges.append(f":blue-badge[:material/verified: {t('certified', lang)}]")
+    else:
+        badges.append(f":violet-badge[:material/warning: {t('not_certified', lang)}]")
+    st.markdown(" ".join(badges))
+    st.caption(fmt.md_escape(fmt.format_target(row.target, row.warning, unit, row.direction, lang)))
+    year_ago = fmt.format_change(getattr(row, "change_vs_year_ago", None), unit)
+    st.caption(fmt.md_escape(t("vs_year_ago", lang, change=year_ago) if year_ago else t("no_year_ago", lang)))
+    if text(row.owner_role):
+        st.caption(f"**{t('owner', lang)}:** {fmt.md_escape(row.owner_role)}")
+    if text(row.first_action):
+        st.caption(f"**{t('first_action', lang)}:** {fmt.md_escape(row.first_action)}")
+    if not certified:
+        reason = text(row.certification_reason) or t("reason_unknown", lang)
+        st.warning(t("not_certified_reason", lang, reason=fmt.md_escape(reason)), icon=":material/warning:")
+
+
+def tiles(sel: filters.Selection, rows: pd.DataFrame, per_row: int = 3, sparklines: bool = True) -> None:
+    """Tiles for the given scorecard rows, in their order, with the last periods as sparklines."""
+    lang = sel.lang
+    labels = kpi_labels(sel.snapshot.path, lang)
+    spark: dict[str, list[float]] = {}
+    if sparklines and not rows.empty:
+        hist = data.history(sel.snapshot.path, sel.grain, sel.period, *sel.scope)
+        spark = {k: [float(v) * fmt.display_scale(g["unit"].iloc[0]) for v in g["value"] if not fmt.is_missing(v)]
+                 for k, g in hist.groupby("kpi", sort=False)}
+    records = list(rows.itertuples(index=False))
+    for start in range(0, len(records), per_row):
+        columns = st.columns(per_row)
+        for column, row in zip(columns, records[start:start + per_row]):
+            with column, st.container(border=True):
+                tile(row, labels.get(row.kpi, row.kpi), lang, spark.get(row.kpi))
+
+
+def scorecard_table(rows: pd.DataFrame, lang: str, labels: dict[str, str]) -> pd.DataFrame:
+    table = pd.DataFrame(
+        {
+            "kpi": rows["kpi"],
+            "label": [labels.get(k, k) for k in rows["kpi"]],
+            "value": rows["value"],
+            "display": [fmt.format_value(v, u) for v, u in zip(rows["value"], rows["unit"])],
+            "unit": rows["unit"],
+            "target": rows["target"],
+            "warning": rows["warning"],
+            "direction": rows["direction"],
+            "status": rows["status"],
+            "previous_value": rows["previous_value"],
+            "change_vs_previous": rows["change_vs_previous"],
+            "year_ago_value": rows["year_ago_value"],
+            "change_vs_year_ago": rows["change_vs_year_ago"],
+            "certified": rows["certified"],
+            "certification_reason": rows["certification_reason"],
+            "owner_role": rows["owner_role"],
+            "first_action": rows["first_action"],
+            "numerator": rows["numerator"],
+            "denominator": rows["denominator"],
+            "as_of": rows["as_of"],
+            "data_through": rows["data_through"],
+            "grain": rows["grain"],
+            "period_start": rows["period_start"],
+            "scope_type": rows["scope_type"],
+            "scope_id": rows["scope_id"],
+        }
+    )
+    return table
+
+
+SCORECARD_COLUMNS = {
+    "kpi": "col_kpi", "label": "col_label", "value": "col_value", "display": "col_display",
+    "unit": "col_unit", "target": "col_target", "warning": "col_warning", "direction": "col_direction",
+    "status": "col_status", "previous_value": "col_previous", "change_vs_previous": "col_change_previous",
+    "year_ago_value": "col_year_ago", "change_vs_year_ago": "col_change_year_ago",
+    "certified": "col_certified", "certification_reason": "col_reason",
+    "owner_role": "col_owner", "first_action": "col_first_action", "numerator": "col_numerator",
+    "denominator": "col_denominator", "as_of": "col_as_of", "data_through": "col_data_through",
+}
+
+
+def column_labels(keys: dict[str, str], lang: str) -> dict[str, str]:
+    return {col: t(key, lang) for col, key in keys.items()}
+
+
+def value_columns(units: dict[str, str | None], labels: dict[str, str]) -> dict:
+    """Column formats for a wide table of KPI values: ratios as percentages (display only)."""
+    config = {}
+    for kpi, unit in units.items():
+        label = labels.get(kpi, kpi)
+        if unit == "ratio":
+            config[kpi] = st.column_config.NumberColumn(label, format="percent")
+        else:
+            config[kpi] = st.column_config.NumberColumn(label, format="%.2f")
+    return config

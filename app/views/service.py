@@ -1,0 +1,139 @@
+"""Service: service level, speed of answer and abandonment by queue, a weekday x interval heatmap
+of one KPI, and arrivals against the WFM forecast."""
+from datetime import timedelta
+
+import altair as alt
+import streamlit as st
+
+from app import data, filters, fmt, ui
+from app.i18n import t
+
+# The KPIs this page is about, in this order; only those the catalogue defines are shown.
+HEADLINE = ("service_level", "asa", "abandonment_rate", "offered", "answered", "aht")
+HEATMAP_DEFAULT = "service_level"
+
+sel = ui.page_header("service")
+lang = sel.lang
+path = sel.snapshot.path
+labels = ui.kpi_labels(path, lang)
+units = ui.kpi_units(path)
+
+rows = data.scorecard(path, sel.grain, sel.period, *sel.scope)
+headline = [k for k in HEADLINE if k in set(rows["kpi"])]
+ui.tiles(sel, rows.set_index("kpi").loc[headline].reset_index())
+
+# --- by queue ---------------------------------------------------------------------------------
+st.subheader(t("by_queue", lang))
+by_queue = data.by_scope(path, sel.grain, sel.period, "queue", tuple(headline))
+if by_queue.empty:
+    st.info(t("no_values_scope", lang, scope=t("queue", lang).lower()), icon=":material/info:")
+else:
+    names = filters.queue_labels(path, lang)
+    wide = by_queue.pivot(index="scope_id", columns="kpi", values="value").reset_index()
+    wide.insert(1, "queue", [names.get(q, q) for q in wide["scope_id"]])
+    wide = wide.rename(columns={"scope_id": "queue_id"})
+    wide = wide[["queue_id", "queue", *[k for k in headline if k in wide.columns]]]
+    chart_kpi = "service_level" if "service_level" in wide.columns else headline[0]
+    bars = by_queue[by_queue["kpi"] == chart_kpi].assign(
+        queue=lambda d: [names.get(q, q) for q in d["scope_id"]],
+        shown=lambda d: d["value"] * fmt.display_scale(units.get(chart_kpi)),
+        status=lambda d: [fmt.status_label(s if isinstance(s, str) else None, lang) for s in d["status"]],
+    )
+    colours = alt.Scale(
+        domain=[fmt.status_label(s, lang) for s in ("met", "at_risk", "missed", None)],
+        range=["#2e7d32", "#ef6c00", "#c62828", "#9e9e9e"],
+    )
+    order = list(bars.sort_values("shown", ascending=False)["queue"])
+    chart = alt.Chart(bars).mark_bar().encode(
+        x=alt.X("shown:Q", title=f"{labels.get(chart_kpi, chart_kpi)} {fmt.axis_unit(units.get(chart_kpi))}".strip()),
+        y=alt.Y("queue:N", sort=order, title=None),
+        color=alt.Color("status:N", scale=colours, legend=alt.Legend(title=t("col_status", lang))),
+        tooltip=["queue", alt.Tooltip("shown:Q", format=".1f"), "status"],
+    )
+    # each queue's own target (targets can differ by queue), as a tick on its bar
+    targets = bars.dropna(subset=["target"]).assign(
+        target_shown=lambda d: d["target"] * fmt.display_scale(units.get(chart_kpi)))
+    if not targets.empty:
+        chart = chart + alt.Chart(targets).mark_tick(color="black", thickness=2).encode(
+            x="target_shown:Q", y=alt.Y("queue:N", sort=order),
+            tooltip=["queue", alt.Tooltip("target_shown:Q", format=".1f", title=t("col_target", lang))])
+    st.altair_chart(chart, width="stretch")
+    ui.table(
+        wide, ui.csv_name(sel, "service-by-queue"), lang,
+        column_config={"queue_id": t("col_queue_id", lang), "queue": t("queue", lang),
+                       **ui.value_columns({k: units.get(k) for k in headline}, labels)},
+    )
+
+# --- heatmap ----------------------------------------------------------------------------------
+st.subheader(t("heatmap", lang))
+available = [k for k in data.interval_kpis(path) if k in labels]
+if not available:
+    st.info(t("no_interval_values", lang), icon=":material/info:")
+else:
+    kpi = filters.page_choice(
+        st, "heatmap_kpi", t("col_kpi", lang), available,
+        default=HEATMAP_DEFAULT, format_func=lambda k: labels.get(k, k),
+    )
+    start, end = sel.bounds
+    if sel.grain == "day":  # one day is a single row: show its week
+        start = start - timedelta(days=start.weekday())
+        end = start + timedelta(days=7)
+    scope_type, scope_id = sel.scope
+    if scope_type == "team":  # no interval values per team (people scopes stop at day)
+        scope_type, scope_id = data.ALL_SCOPE
+        st.caption(t("heatmap_no_team", lang))
+    cells = data.interval_values(path, kpi, scope_type, scope_id, start, end)
+    st.caption(t("heatmap_caption", lang, start=f"{start:%Y-%m-%d}", end=f"{end - timedelta(days=1):%Y-%m-%d}"))
+    if cells.empty:
+        st.info(t("no_data_help", lang), icon=":material/info:")
+    else:
+        unit = units.get(kpi)
+        cells = cells.assign(
+            day=lambda d: [fmt.period_label(f"{ts:%Y-%m-%d}", "day", lang) for ts in d["period_start"]],
+            date=lambda d: d["period_start"].dt.strftime("%Y-%m-%d"),
+            time=lambda d: d["period_start"].dt.strftime("%H:%M"),
+            shown=lambda d: d["value"] * fmt.display_scale(unit),
+        )
+        day_order = list(dict.fromkeys(cells.sort_values("period_start")["day"]))
+        heat = alt.Chart(cells).mark_rect().encode(
+            x=alt.X("time:O", title=t("time_of_day", lang), axis=alt.Axis(labelAngle=-90)),
+            y=alt.Y("day:O", sort=day_order, title=None),
+            color=alt.Color(
+                "shown:Q",
+                title=fmt.axis_unit(unit) or None,
+                scale=alt.Scale(scheme="redyellowgreen", reverse=units.get(kpi) == "seconds"),
+            ),
+            tooltip=["day", "time", alt.Tooltip("shown:Q", format=".1f")],
+        )
+        st.altair_chart(heat, width="stretch")
+        ui.table(
+            cells[["date", "time", "period_start_utc", "value"]],
+            f"heatmap-{kpi}-{start}-{scope_type}-{scope_id.replace('*', 'all')}", lang,
+        )
+
+# --- arrivals against forecast ----------------------------------------------------------------
+st.subheader(t("arrivals_vs_forecast", lang))
+if not data.has(path, "marts.fct_staffing_intervals"):
+    ui.missing(lang, t("arrivals_vs_forecast", lang), "marts.fct_staffing_intervals")
+else:
+    start, end = sel.bounds
+    queue = sel.queue if sel.queue != filters.ALL_QUEUES else None
+    site = sel.site if sel.site != filters.ALL else None
+    staff = data.arrivals(path, start, end, queue, site)
+    if staff.empty:
+        st.info(t("no_data_help", lang), icon=":material/info:")
+    else:
+        series = {"offered": t("series_offered", lang), "forecast_contacts": t("series_forecast", lang)}
+        long = staff.melt(id_vars=["interval_start_local"], value_vars=list(series), var_name="series", value_name="contacts")
+        long["series"] = long["series"].map(series)
+        line = alt.Chart(long).mark_line().encode(
+            x=alt.X("interval_start_local:T", title=None),
+            y=alt.Y("contacts:Q", title=t("contacts", lang)),
+            color=alt.Color("series:N", title=None),
+            tooltip=["interval_start_local:T", "series", "contacts"],
+        )
+        st.altair_chart(line, width="stretch")
+        ui.table(
+            staff[["interval_start_local", "interval_start_utc", "offered", "forecast_contacts"]],
+            ui.csv_name(sel, "arrivals-vs-forecast"), lang,
+        )

@@ -1,0 +1,104 @@
+"""Data trust: certification of each KPI by period, failing checks, freshness and reconciliation
+of every source, quarantine counts, and the validation report."""
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app import data, fmt, ui
+from app.i18n import t
+
+HISTORY = 14
+
+sel = ui.page_header("trust")
+lang = sel.lang
+path = sel.snapshot.path
+labels = ui.kpi_labels(path, lang)
+
+cert = data.certification(path, sel.grain, sel.period, *sel.scope, HISTORY)
+checks = data.check_counts(path)
+quarantine = data.quarantine(path)
+in_period = cert[cert["period_start"] == pd.Timestamp(data.parse_month(sel.period))]
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(t("certified_values", lang), f"{int(in_period['certified'].fillna(False).sum())} / {len(in_period)}")
+if checks.empty:
+    c2.metric(t("checks_failed", lang), "—")
+else:
+    c2.metric(t("checks_failed", lang), f"{int(checks['failed'].iloc[0]):,} / {int(checks['checks'].iloc[0]):,}")
+c3.metric(t("rows_quarantined", lang), f"{int(quarantine['rows'].sum()):,}")
+through = data.scorecard(path, sel.grain, sel.period, *sel.scope)["data_through"].dropna()
+c4.metric(t("col_data_through", lang), f"{pd.Timestamp(through.max()):%Y-%m-%d}" if not through.empty else "—")
+
+# --- certification by KPI and period -------------------------------------------------------------
+st.subheader(t("certification_by_period", lang))
+if cert.empty:
+    st.info(t("no_data_help", lang), icon=":material/info:")
+else:
+    cert = cert.assign(
+        label=[labels.get(k, k) for k in cert["kpi"]],
+        period=[fmt.period_label(f"{p:%Y-%m-%d}", sel.grain, lang) for p in cert["period_start"]],
+        state=[t("certified", lang) if c else t("not_certified", lang) for c in cert["certified"].fillna(False)],
+    )
+    order = [labels.get(k, k) for k in data.catalogue(path)["kpi"] if labels.get(k, k) in set(cert["label"])]
+    grid = alt.Chart(cert).mark_rect(stroke="white").encode(
+        x=alt.X("period:O", sort=list(dict.fromkeys(cert.sort_values("period_start")["period"])), title=None),
+        y=alt.Y("label:N", sort=order or None, title=None, axis=alt.Axis(labelLimit=280)),
+        color=alt.Color("state:N", title=None,
+                        scale=alt.Scale(domain=[t("certified", lang), t("not_certified", lang)],
+                                        range=["#1565c0", "#8e24aa"])),
+        tooltip=["label", "period", "state", "certification_reason"],
+    )
+    st.altair_chart(grid, width="stretch")
+    uncertified = cert[~cert["certified"].fillna(False)]
+    st.caption(t("uncertified_values", lang, n=len(uncertified)))
+    ui.table(
+        uncertified[["kpi", "label", "period_start", "certification_reason"]],
+        ui.csv_name(sel, "uncertified"), lang,
+        column_config={"kpi": t("col_kpi", lang), "label": t("col_label", lang),
+                       "period_start": t("period", lang), "certification_reason": t("col_reason", lang)},
+    )
+
+# --- failing checks -------------------------------------------------------------------------------
+st.subheader(t("failing_checks", lang))
+failing = data.failing_checks(path)
+if not data.has(path, "audit.check_results"):
+    ui.missing(lang, t("failing_checks", lang), "audit.check_results")
+elif failing.empty:
+    st.success(t("all_checks_passed", lang), icon=":material/check_circle:")
+else:
+    ui.table(failing, "failing-checks", lang)
+
+# --- sources: freshness, reconciliation, quarantine -------------------------------------------------
+st.subheader(t("sources", lang))
+src = data.sources(path)
+if src.empty:
+    ui.missing(lang, t("sources", lang), "audit.load_files")
+else:
+    ui.table(src, "sources", lang, column_config={
+        "table_name": t("source", lang), "files": t("files", lang), "rows_read": t("rows_read", lang),
+        "rows_loaded": t("rows_loaded", lang), "rows_quarantined": t("rows_quarantined", lang),
+        "last_file_date": t("last_file_date", lang), "last_loaded_at": t("last_loaded_at", lang),
+        "system": t("system", lang), "cadence": t("cadence", lang),
+        "freshness_limit_hours": t("freshness_limit", lang), "is_fresh": t("is_fresh", lang),
+        "age_hours": t("age_hours", lang),
+    })
+
+st.subheader(t("quarantine", lang))
+if quarantine.empty:
+    st.success(t("nothing_quarantined", lang), icon=":material/check_circle:")
+else:
+    ui.table(quarantine, "quarantine", lang, column_config={
+        "table_name": t("source", lang), "rule": t("rule", lang), "field": t("field", lang),
+        "rows": t("rows_quarantined", lang)})
+
+# --- validation report ------------------------------------------------------------------------------
+st.subheader(t("validation_report", lang))
+report = data.validation_report()
+if report is None:
+    st.info(t("no_report", lang), icon=":material/info:")
+else:
+    st.caption(fmt.md_escape(str(report)))
+    st.download_button(
+        t("open_report", lang), data=report.read_bytes(), file_name=report.name, mime="text/html",
+        icon=":material/description:", on_click="ignore", key="report",
+    )
