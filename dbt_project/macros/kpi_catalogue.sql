@@ -130,19 +130,14 @@
     {{ return(kpis | sort(attribute='kpi') | sort(attribute='order')) }}
 {%- endmacro %}
 
-{#- Raw tables upstream of a node, following dbt's graph to the sources (audit excluded). -#}
-{% macro kpi_raw_lineage(unique_id, excludes=[]) -%}
-    {%- set ns = namespace(frontier=[unique_id], seen=[], tables=[]) -%}
-    {%- for depth in range(30) if ns.frontier -%}
+{#- Every node upstream of a node (itself included), following dbt's graph to the sources. -#}
+{% macro kpi_upstream_nodes(unique_id) -%}
+    {%- set ns = namespace(frontier=[unique_id], seen=[]) -%}
+    {%- for depth in range(40) if ns.frontier -%}
         {%- set next = [] -%}
         {%- for uid in ns.frontier if uid not in ns.seen -%}
             {%- do ns.seen.append(uid) -%}
-            {%- if uid.startswith('source.') -%}
-                {%- set source = graph.sources[uid] -%}
-                {%- if source.source_name != 'audit' and source.name not in excludes and source.name not in ns.tables -%}
-                    {%- do ns.tables.append(source.name) -%}
-                {%- endif -%}
-            {%- elif uid in graph.nodes -%}
+            {%- if uid in graph.nodes -%}
                 {%- for parent in graph.nodes[uid].depends_on.nodes -%}
                     {%- do next.append(parent) -%}
                 {%- endfor -%}
@@ -150,7 +145,28 @@
         {%- endfor -%}
         {%- set ns.frontier = next -%}
     {%- endfor -%}
-    {{ return(ns.tables | sort) }}
+    {{ return(ns.seen) }}
+{%- endmacro %}
+
+{#- Raw tables upstream of a node (audit and the excluded descriptive sources left out). -#}
+{% macro kpi_raw_lineage(unique_id, excludes=[]) -%}
+    {%- set tables = [] -%}
+    {%- for uid in ccq.kpi_upstream_nodes(unique_id) if uid.startswith('source.') -%}
+        {%- set source = graph.sources[uid] -%}
+        {%- if source.source_name != 'audit' and source.name not in excludes and source.name not in tables -%}
+            {%- do tables.append(source.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(tables | sort) }}
+{%- endmacro %}
+
+{#- Models and seeds a KPI's value passes through: its fact and everything upstream of it. -#}
+{% macro kpi_model_lineage(unique_id) -%}
+    {%- set names = [] -%}
+    {%- for uid in ccq.kpi_upstream_nodes(unique_id) if uid.startswith('model.') or uid.startswith('seed.') -%}
+        {%- do names.append(uid.split('.')[-1]) -%}
+    {%- endfor -%}
+    {{ return(names | unique | list | sort) }}
 {%- endmacro %}
 
 {#- A SQL string literal. -#}

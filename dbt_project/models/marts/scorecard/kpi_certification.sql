@@ -66,6 +66,23 @@ utc_ranges as (
 
 ),
 
+-- The problems in each KPI's path: its raw tables, and the models and seeds it is computed through.
+kpi_problems as (
+
+    select lineage.kpi, problems.day, problems.problem
+    from {{ ref('int_certification__problems') }} as problems
+    join {{ ref('kpi_lineage') }} as lineage
+        on problems.table_name = lineage.table_name or problems.table_name = '*'
+
+    union
+
+    select models.kpi, problems.day, problems.problem
+    from {{ ref('int_certification__problems') }} as problems
+    join {{ ref('int_certification__kpi_models') }} as models
+        on problems.model_name = models.model_name
+
+),
+
 problems as (
 
     -- A queue or site missing from the reference data has no time zone: never certify it.
@@ -90,9 +107,8 @@ problems as (
         utc_ranges.scope_type, utc_ranges.scope_id,
         problems.problem
     from utc_ranges
-    join {{ ref('kpi_lineage') }} as lineage on utc_ranges.kpi = lineage.kpi
-    join {{ ref('int_certification__problems') }} as problems
-        on (problems.table_name = lineage.table_name or problems.table_name = '*')
+    join kpi_problems as problems
+        on utc_ranges.kpi = problems.kpi
         and (
             problems.day is null
             or (problems.day >= cast(utc_ranges.utc_from as date)
