@@ -2,17 +2,12 @@
 the agent KPIs, not the service level computed from the same ACD events."""
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from ccq.settings import DBT_PROJECT_DIR
+from tests.conftest import run_dbt, warehouse_copy
 
 pytestmark = pytest.mark.xdist_group("hand_built")
 
@@ -26,20 +21,13 @@ def _fail(con, check: str, target: str, table: str) -> None:
 @pytest.fixture(scope="module")
 def reasons(hand_built, tmp_path_factory):
     paths, _ = hand_built
-    work = tmp_path_factory.mktemp("certification_scope")
-    warehouse = work / "ccq.duckdb"
-    shutil.copy(paths.warehouse, warehouse)
+    warehouse = warehouse_copy(paths, tmp_path_factory.mktemp("certification_scope"))
     with duckdb.connect(str(warehouse)) as con:
         # Recorded as record_dbt_tests does: the tested model, once per raw table upstream of it.
         _fail(con, "agent_fact_test", "fct_agent_intervals", "acd_queue_events")
         _fail(con, "agent_fact_test", "fct_agent_intervals", "agent_state_events")
-    run = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "run", "--select", "int_certification__problems+",
-         "--exclude", "spc_points kpi_pair_points kpi_correlations",
-         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
-        env={**os.environ, "CCQ_DUCKDB_PATH": str(warehouse)}, capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-3000:]
+    run_dbt(warehouse.parent, "run", "--select", "int_certification__problems+",
+            "--exclude", "spc_points kpi_pair_points kpi_correlations")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return {kpi: (certified, reason or "") for kpi, certified, reason in con.execute(
             "SELECT kpi, certified, certification_reason FROM marts.kpi_values "

@@ -3,47 +3,27 @@ than on every refresh of the pipeline; and every KPI's fact must have some."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 
 import pytest
 
-from ccq.settings import DBT_PROJECT_DIR
+from tests.conftest import run_dbt, warehouse_copy
 
 pytestmark = pytest.mark.xdist_group("hand_built")
 
 
 @pytest.fixture(scope="module")
 def unit_run(hand_built, tmp_path_factory):
-    from dbt.cli.main import dbtRunner
-
     paths, _ = hand_built
-    work = tmp_path_factory.mktemp("dbt_unit")
-    # A copy: the session's warehouse stays readable by the other tests while dbt holds this one.
-    warehouse = work / "ccq.duckdb"
-    shutil.copy(paths.warehouse, warehouse)
-    env = {"CCQ_DUCKDB_PATH": str(warehouse)}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        result = dbtRunner().invoke([
-            "test", "--select", "test_type:unit", "--project-dir", str(DBT_PROJECT_DIR),
-            "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(work / "target"),
-            "--log-path", str(work / "logs"), "--quiet"])
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    work = warehouse_copy(paths, tmp_path_factory.mktemp("dbt_unit")).parent
+    run_dbt(work, "test", "--select", "test_type:unit", check=False)
+    results = json.loads((work / "target" / "run_results.json").read_text())
     manifest = json.loads((work / "target" / "manifest.json").read_text())
-    return result, manifest
+    return {r["unique_id"]: r["status"] for r in results["results"]}, manifest
 
 
 def test_every_unit_test_passes(unit_run):
-    result, manifest = unit_run
-    outcomes = {r.node.unique_id: r.status for r in result.result}
-    failed = {uid: str(status) for uid, status in outcomes.items() if str(status) != "pass"}
+    outcomes, manifest = unit_run
+    failed = {uid: status for uid, status in outcomes.items() if status != "pass"}
     assert not failed, failed
     assert len(outcomes) == len(manifest["unit_tests"]) > 0
 

@@ -6,18 +6,13 @@ queue legs put into a copy of the hand-built warehouse and rebuilt with dbt:
 """
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
 
-from ccq.settings import DBT_PROJECT_DIR
+from tests.conftest import run_dbt, warehouse_copy
 
 pytestmark = pytest.mark.xdist_group("hand_built")
 
@@ -57,9 +52,7 @@ def _legs() -> list[dict]:
 @pytest.fixture(scope="module")
 def parts(hand_built, tmp_path_factory):
     paths, _ = hand_built
-    work = tmp_path_factory.mktemp("kpi_grains")
-    warehouse = work / "ccq.duckdb"
-    shutil.copy(paths.warehouse, warehouse)
+    warehouse = warehouse_copy(paths, tmp_path_factory.mktemp("kpi_grains"))
     con = duckdb.connect(str(warehouse))
     con.execute("DELETE FROM marts.fct_queue_legs")
     legs = _legs()
@@ -67,12 +60,7 @@ def parts(hand_built, tmp_path_factory):
     con.executemany(f"INSERT INTO marts.fct_queue_legs ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                     [[leg[c] for c in columns] for leg in legs])
     con.close()
-    # A separate process: dbt's in-process connection would stay open on the file.
-    run = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "run", "--select", "int_kpi_parts", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
-        env={**os.environ, "CCQ_DUCKDB_PATH": str(warehouse)}, capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-3000:]
+    run_dbt(warehouse.parent, "run", "--select", "int_kpi_parts")
     con = duckdb.connect(str(warehouse), read_only=True)
     yield con
     con.close()

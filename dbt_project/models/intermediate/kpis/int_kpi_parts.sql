@@ -119,8 +119,10 @@ select
     period_start_utc,
     scope_type,
     scope_id,
-    cast({{ kpi.numerator }} as {{ ccq.type_double() }}) as numerator,
-    cast({{ kpi.denominator or 'null' }} as {{ ccq.type_double() }}) as denominator,
+    -- Rounded to 1e-6 (a microsecond, a millionth of an agent): sums of fractional parts run in
+    -- parallel add up in any order, and the same data must give the same value and status every run.
+    round(cast({{ kpi.numerator }} as {{ ccq.type_double() }}), 6) as numerator,
+    round(cast({{ kpi.denominator or 'null' }} as {{ ccq.type_double() }}), 6) as denominator,
     cast({{ kpi.provisional or 'null' }} as {{ ccq.type_double() }}) as provisional
 from {{ kpi.semantic_model }}__parts
 where scope_type in ({% for s in kpi.scopes %}'{{ s }}'{{ ', ' if not loop.last }}{% endfor %})

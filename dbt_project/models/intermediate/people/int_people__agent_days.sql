@@ -1,9 +1,9 @@
 -- One row per agent per local day employed, over the days the roster was observed. Headcount
 -- history is rebuilt from daily snapshots (team, supervisor, site and contract as of the day)
 -- and from the latest hire and leave dates (a corrected date applies to the past as well).
-with snapshots as (
+with periods as (
 
-    select * from {{ ref('stg_hr__roster_snapshots') }}
+    select * from {{ ref('int_people__roster_periods') }}
 
 ),
 
@@ -13,10 +13,11 @@ agents as (
 
 ),
 
+-- The days the roster was observed: first to last snapshot.
 bounds as (
 
     select min(snapshot_date) as first_day, max(snapshot_date) as last_day
-    from snapshots
+    from periods
 
 ),
 
@@ -26,44 +27,28 @@ days as (
 
 ),
 
--- A snapshot holds until the agent's next one, so a missed extract day carries the previous
--- day's roster forward; an agent's first snapshot also covers the days before it, so an agent
--- added to the roster late is not missing from headcount on the days before.
-snapshot_spans as (
-
-    select
-        snapshots.*,
-        case
-            when row_number() over (partition by agent_id order by snapshot_date) = 1
-                then bounds.first_day
-            else snapshot_date
-        end as valid_from,
-        coalesce(
-            cast({{ dbt.dateadd('day', -1, 'lead(snapshot_date) over (partition by agent_id order by snapshot_date)') }} as date),
-            bounds.last_day
-        ) as valid_to
-    from snapshots
-    cross join bounds
-
-),
-
+-- The roster row in force on each day (int_people__roster_periods): a snapshot holds until the
+-- agent's next one, so a missed extract day carries the previous day's roster forward; an
+-- agent's first snapshot also covers the days before it, so an agent added to the roster late
+-- is not missing from headcount on the days before.
 agent_days as (
 
     select
         days.day as local_date,
-        spans.agent_id,
-        spans.team_id,
-        spans.supervisor_id,
-        spans.site_id,
-        spans.employment_type,
-        spans.weekly_hours,
+        periods.agent_id,
+        periods.team_id,
+        periods.supervisor_id,
+        periods.site_id,
+        periods.employment_type,
+        periods.weekly_hours,
         agents.hire_date,
         agents.leave_date
-    from snapshot_spans as spans
+    from periods
     inner join days
-        on days.day between spans.valid_from and spans.valid_to
+        on days.day >= periods.valid_from
+        and days.day < periods.valid_until
     inner join agents
-        on spans.agent_id = agents.agent_id
+        on periods.agent_id = agents.agent_id
     where days.day >= agents.hire_date
       and (agents.leave_date is null or days.day <= agents.leave_date)
 

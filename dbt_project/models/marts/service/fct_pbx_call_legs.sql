@@ -10,14 +10,8 @@ with legs as (
 -- carry an agent).
 roster as (
 
-    select
-        agent_id,
-        team_id,
-        supervisor_id,
-        snapshot_date as valid_from,
-        lead(snapshot_date) over (partition by agent_id order by snapshot_date) as valid_until,
-        row_number() over (partition by agent_id order by snapshot_date) as snapshot_no
-    from {{ ref('stg_hr__roster_snapshots') }}
+    select agent_id, team_id, supervisor_id, valid_from, valid_until
+    from {{ ref('int_people__roster_periods') }}
 
 ),
 
@@ -65,8 +59,8 @@ select
 from localised
 left join roster
     on localised.agent_id = roster.agent_id
-    and (cast(localised.started_at_local as date) >= roster.valid_from or roster.snapshot_no = 1)
-    and (cast(localised.started_at_local as date) < roster.valid_until or roster.valid_until is null)
+    and cast(localised.started_at_local as date) >= roster.valid_from
+    and cast(localised.started_at_local as date) < roster.valid_until
 -- A leg of a site missing from seed sites has no local calendar; it is left out (the
 -- relationships test on stg_pbx__call_legs.site_id reports the site).
 where localised.time_zone is not null

@@ -22,17 +22,12 @@ with legs as (
 
 -- The roster row in force on the local day of the leg: the agent's latest daily snapshot on
 -- or before that day. The first snapshot also covers the days before it, so legs older than
--- the roster history still get the earliest known team rather than none.
+-- the roster history still get the earliest known team rather than none
+-- (int_people__roster_periods).
 roster as (
 
-    select
-        agent_id,
-        team_id,
-        supervisor_id,
-        snapshot_date as valid_from,
-        lead(snapshot_date) over (partition by agent_id order by snapshot_date) as valid_until,
-        row_number() over (partition by agent_id order by snapshot_date) as snapshot_no
-    from {{ ref('stg_hr__roster_snapshots') }}
+    select agent_id, team_id, supervisor_id, valid_from, valid_until
+    from {{ ref('int_people__roster_periods') }}
 
 )
 
@@ -91,5 +86,5 @@ from legs
 left join {{ ref('queues') }} as queues on legs.queue_id = queues.queue_id
 left join roster
     on legs.agent_id = roster.agent_id
-    and (cast(legs.entered_at_local as date) >= roster.valid_from or roster.snapshot_no = 1)
-    and (cast(legs.entered_at_local as date) < roster.valid_until or roster.valid_until is null)
+    and cast(legs.entered_at_local as date) >= roster.valid_from
+    and cast(legs.entered_at_local as date) < roster.valid_until

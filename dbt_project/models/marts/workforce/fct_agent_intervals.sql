@@ -274,18 +274,11 @@ summed as (
 
 -- The roster row in force on the local day of the interval: the agent's latest daily snapshot
 -- on or before that day; the first snapshot also covers the days before it (as in
--- fct_queue_legs, so both facts put an agent-day in the same team).
+-- fct_queue_legs, so both facts put an agent-day in the same team; int_people__roster_periods).
 roster as (
 
-    select
-        agent_id,
-        team_id,
-        supervisor_id,
-        site_id,
-        snapshot_date as valid_from,
-        lead(snapshot_date) over (partition by agent_id order by snapshot_date) as valid_until,
-        row_number() over (partition by agent_id order by snapshot_date) as snapshot_no
-    from {{ ref('stg_hr__roster_snapshots') }}
+    select agent_id, team_id, supervisor_id, site_id, valid_from, valid_until, is_latest
+    from {{ ref('int_people__roster_periods') }}
 
 ),
 
@@ -296,7 +289,7 @@ clocks as (
     select roster.agent_id, sites.time_zone
     from roster
     left join {{ ref('sites') }} as sites on roster.site_id = sites.site_id
-    where roster.valid_until is null
+    where roster.is_latest = 1
 
 ),
 
@@ -326,5 +319,5 @@ select
 from labelled
 left join roster
     on labelled.agent_id = roster.agent_id
-    and (cast(labelled.interval_start_local as date) >= roster.valid_from or roster.snapshot_no = 1)
-    and (cast(labelled.interval_start_local as date) < roster.valid_until or roster.valid_until is null)
+    and cast(labelled.interval_start_local as date) >= roster.valid_from
+    and cast(labelled.interval_start_local as date) < roster.valid_until
