@@ -20,6 +20,19 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def _insert_check_results(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
+    """One INSERT from an Arrow table: executemany runs one statement per row, which made
+    recording a year of daily raw-suite outcomes take far longer than validating them."""
+    import pyarrow as pa
+
+    names = [f"c{i}" for i in range(len(rows[0]))]
+    con.register("_ccq_check_rows", pa.table(dict(zip(names, map(list, zip(*rows))))))
+    try:
+        con.execute("INSERT INTO audit.check_results SELECT * FROM _ccq_check_rows")
+    finally:
+        con.unregister("_ccq_check_rows")
+
+
 def record_suite_results(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -47,7 +60,7 @@ def record_suite_results(
                              "critical" if getattr(o, "severity", "critical") == "critical" else "warning",
                              o.unexpected_count, o.element_count, o.details, _now()))
     if rows:
-        con.executemany("INSERT INTO audit.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        _insert_check_results(con, rows)
     return len(rows)
 
 
@@ -98,5 +111,5 @@ def record_dbt_tests(con: duckdb.DuckDBPyConnection, run_id: str, run_results: d
             rows.append((run_id, "dbt_test", "dbt", node.get("name", uid), target, t, None, ok, severity, failures, None,
                          (r.get("message") or "")[:1000], _now()))
     if rows:
-        con.executemany("INSERT INTO audit.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        _insert_check_results(con, rows)
     return len(rows)

@@ -63,7 +63,8 @@ def test_metricflow_agrees_with_the_scorecard(project, hand_built_snapshot):
         if value is None:
             continue
         assert key in metricflow, key
-        assert math.isclose(metricflow[key], value, rel_tol=1e-9), (key, metricflow[key], value)
+        # kpi_values' parts are rounded to a millionth (int_kpi_parts): hours and agents differ from MetricFlow's below that.
+        assert math.isclose(metricflow[key], value, rel_tol=1e-5, abs_tol=1e-6), (key, metricflow[key], value)
         compared.add(key[0])
     assert {"offered", "service_level", "asa", "asa_p90", "longest_wait", "aht"} <= compared
 

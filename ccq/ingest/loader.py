@@ -19,6 +19,7 @@ import hashlib
 import re
 import tempfile
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Callable, Iterable
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
 from ccq.contract import RAW_SCHEMA, Column, Table, table as contract_table, tables
 from ccq.ingest.audit import ensure_audit, ensure_raw
@@ -56,8 +58,16 @@ class FileLoad:
         return self.rows_read == self.rows_loaded + self.rows_quarantined
 
 
+# Each file is its own transaction; at the default 16 MB of write-ahead log DuckDB checkpointed
+# every few files, rewriting the last row group of the growing raw table each time: COMMIT was
+# 42% of the time to load a year's ACD files (docs/performance.md). The log keeps the data safe
+# either way; a bigger threshold only means fewer, larger checkpoints.
+CHECKPOINT_THRESHOLD = "512MB"
+
+
 def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     ensure_raw(con)
     ensure_audit(con)
 
@@ -181,15 +191,16 @@ def load_file(
         ).fetchone()
         return FileLoad(file_id, table_name, file_date, *r, skipped=True, seconds=time.perf_counter() - t0)
 
-    with tempfile.TemporaryDirectory(prefix="ccq-load-") as tmp:
-        readable = path if encoding.replace("_", "-").lower() in ("utf-8", "utf8", "ascii") else transcode_to_utf8(
-            path, encoding, Path(tmp)
-        )
-        result = _load_readable(con, tbl, path, readable, file_id, file_date, digest, encoding)
+    native = encoding.replace("_", "-").lower() in ("utf-8", "utf8", "ascii")
+    with (nullcontext(None) if native else tempfile.TemporaryDirectory(prefix="ccq-load-")) as tmp:
+        readable = path if native else transcode_to_utf8(path, encoding, Path(tmp))
+        result = _load_readable(con, tbl, path, readable, file_id, file_date, digest, encoding,
+                                replacing=seen is not None)
     return FileLoad(**result, seconds=time.perf_counter() - t0)
 
 
-def _load_readable(con, tbl: Table, path: Path, readable: Path, file_id, file_date, digest, encoding) -> dict:
+def _load_readable(con, tbl: Table, path: Path, readable: Path, file_id, file_date, digest, encoding,
+                   replacing: bool = True) -> dict:
     data = np.memmap(readable, dtype=np.uint8, mode="r") if readable.stat().st_size else np.empty(0, np.uint8)
     starts, ends = _line_index(data)
     nonblank = np.flatnonzero(ends > starts)  # 0-based physical line indexes
@@ -209,11 +220,17 @@ def _load_readable(con, tbl: Table, path: Path, readable: Path, file_id, file_da
 
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"DELETE FROM {RAW_SCHEMA}.{tbl.name} WHERE _file_id = ?", [file_id])
-        con.execute("DELETE FROM audit.quarantine WHERE file_id = ?", [file_id])
-        con.execute("DELETE FROM audit.load_files WHERE file_id = ?", [file_id])
+        if replacing:
+            # Only a file loaded before has rows to replace (a failed load leaves none). The
+            # deletes scan the whole table, since the file ids share their first bytes and
+            # DuckDB's min/max statistics cannot skip row groups by them: on a year of data,
+            # deleting for every new file made loading quadratic in the number of days.
+            con.execute(f"DELETE FROM {RAW_SCHEMA}.{tbl.name} WHERE _file_id = ?", [file_id])
+            con.execute("DELETE FROM audit.quarantine WHERE file_id = ?", [file_id])
+            con.execute("DELETE FROM audit.load_files WHERE file_id = ?", [file_id])
 
         rows_loaded = 0
+        quarantined_in_sql = 0
         if nonblank.size == 0:
             data_lines = np.empty(0, np.int64)  # empty file: nothing read, nothing lost
         else:
@@ -249,11 +266,13 @@ def _load_readable(con, tbl: Table, path: Path, readable: Path, file_id, file_da
                 if kept.size and unbalanced.size:
                     with tempfile.TemporaryDirectory(prefix="ccq-load-") as tmp:
                         blanked = _blank_lines(data, starts, ends, unbalanced, Path(tmp) / readable.name)
-                        rows_loaded = _parse_and_insert(con, tbl, blanked, path, file_id, loaded_at, kept,
-                                                        quarantine_line, transcoded_from=transcoded_from)
+                        rows_loaded, quarantined_in_sql = _parse_and_insert(
+                            con, tbl, blanked, path, file_id, loaded_at, kept, quarantine_line,
+                            transcoded_from=transcoded_from)
                 elif kept.size:
-                    rows_loaded = _parse_and_insert(con, tbl, readable, path, file_id, loaded_at, kept,
-                                                    quarantine_line, transcoded_from=transcoded_from)
+                    rows_loaded, quarantined_in_sql = _parse_and_insert(
+                        con, tbl, readable, path, file_id, loaded_at, kept, quarantine_line,
+                        transcoded_from=transcoded_from)
 
         if qrows:
             con.executemany(
@@ -262,7 +281,7 @@ def _load_readable(con, tbl: Table, path: Path, readable: Path, file_id, file_da
             )
         rows_quarantined = con.execute(
             "SELECT count(DISTINCT line_no) FROM audit.quarantine WHERE file_id = ?", [file_id]
-        ).fetchone()[0]
+        ).fetchone()[0] if qrows or quarantined_in_sql else 0
         rows_read = int(data_lines.size)
         con.execute(
             "INSERT INTO audit.load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
@@ -334,7 +353,7 @@ def _blank_lines(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, lines: 
 
 
 def _parse_and_insert(con, tbl: Table, readable: Path, path: Path, file_id, loaded_at, data_lines, quarantine_line,
-                      transcoded_from: str | None = None) -> int:
+                      transcoded_from: str | None = None) -> tuple[int, int]:
     cols = tbl.column_names
     col_spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cols) + "}"
     con.execute("DROP TABLE IF EXISTS _ccq_rejects")
@@ -361,42 +380,53 @@ def _parse_and_insert(con, tbl: Table, readable: Path, path: Path, file_id, load
 
     # Accepted records map, in order, onto the data lines DuckDB did not reject.
     candidates = np.setdiff1d(data_lines, rejected_idx, assume_unique=True)
-    accepted = con.execute("SELECT count(*) FROM _ccq_stage").fetchone()[0]
+    accepted = con.execute("SELECT count(*) FROM _ccq_stage").fetchall()[0][0]
     if accepted > candidates.size:
         # Quoted fields spanning lines: line numbers are no longer one per record.
         candidates = np.concatenate((candidates, np.full(accepted - candidates.size, -1)))
     for idx in candidates[accepted:]:
         quarantine_line(int(idx), None, "parse", "line could not be parsed (unterminated quote or truncated record)")
     line_map = candidates[:accepted] + 1
-    con.execute("CREATE OR REPLACE TEMP TABLE _ccq_lines AS SELECT unnest(?::BIGINT[]) AS line_no, unnest(range(1, ?::BIGINT + 1)) AS _record_no",
-                [line_map.tolist(), int(accepted)])
+    # Zero-copy from numpy: a list parameter would build a Python int per line.
+    lines = pa.table({"line_no": line_map.astype(np.int64), "_record_no": np.arange(1, accepted + 1, dtype=np.int64)})
+    con.register("_ccq_lines", lines)
 
+    # Every rule of every column in one pass over the staged rows: each row carries the list of
+    # rules it breaks (empty for a good row). A UNION ALL of one query per rule read the stage
+    # once per rule, and twice over (quarantine, then the good rows).
     checks = [(c.name, rule, cond, msg) for c in tbl.columns for rule, cond, msg in _rule_checks(c, transcoded_from)]
-    broken = " UNION ALL ".join(
-        f"SELECT _record_no, '{name}' AS field, '{rule}' AS rule, {msg} AS message FROM _ccq_stage WHERE {cond}"
-        for name, rule, cond, msg in checks
-    ) or "SELECT NULL::BIGINT AS _record_no, NULL AS field, NULL AS rule, NULL AS message WHERE false"
-    raw_text = " || ',' || ".join(f"coalesce(s.\"{c}\", '')" for c in cols)
-    con.execute(
-        f"""INSERT INTO audit.quarantine
-        SELECT ?, ?, ?, l.line_no, b.field, b.rule,
-               ? || ' line ' || l.line_no || ': ' || b.message, left({raw_text}, {RAW_TEXT_LIMIT}), ?
-        FROM ({broken}) b JOIN _ccq_stage s USING (_record_no) JOIN _ccq_lines l USING (_record_no)""",
-        [file_id, tbl.name, str(path), path.name, loaded_at],
+    problems = (
+        "list_filter([" + ", ".join(
+            f"CASE WHEN {cond} THEN {{'field': '{name}', 'rule': '{rule}', 'message': {msg}}} END"
+            for name, rule, cond, msg in checks
+        ) + "], lambda x: x IS NOT NULL)"
+        if checks else "[]::STRUCT(field VARCHAR, rule VARCHAR, message VARCHAR)[]"
     )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _ccq_checked AS
+        SELECT s.*, l.line_no AS _line_no, {problems} AS _problems
+        FROM _ccq_stage s JOIN _ccq_lines l USING (_record_no)"""
+    )
+    con.unregister("_ccq_lines")
+    raw_text = " || ',' || ".join(f"coalesce(\"{c}\", '')" for c in cols)
+    quarantined = con.execute(
+        f"""INSERT INTO audit.quarantine
+        SELECT ?, ?, ?, _line_no, p.field, p.rule, ? || ' line ' || _line_no || ': ' || p.message,
+               left({raw_text}, {RAW_TEXT_LIMIT}), ?
+        FROM (SELECT *, unnest(_problems) AS p FROM _ccq_checked WHERE len(_problems) > 0)""",
+        [file_id, tbl.name, str(path), path.name, loaded_at],
+    ).fetchall()[0][0]
     casts = ", ".join(f"{_cast_expr(c)} AS \"{c.name}\"" for c in tbl.columns)
-    good = f"SELECT _record_no FROM _ccq_stage EXCEPT SELECT _record_no FROM ({broken})"
     n = con.execute(
         f"""INSERT INTO {RAW_SCHEMA}.{tbl.name}
-        SELECT {casts}, ? AS _file_id, ? AS _source_file, l.line_no AS _line_no, ? AS _loaded_at
-        FROM _ccq_stage s JOIN _ccq_lines l USING (_record_no)
-        WHERE s._record_no IN ({good})
-        ORDER BY l.line_no""",
+        SELECT {casts}, ? AS _file_id, ? AS _source_file, _line_no, ? AS _loaded_at
+        FROM _ccq_checked WHERE len(_problems) = 0
+        ORDER BY _line_no""",
         [file_id, str(path), loaded_at],
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     con.execute("DROP TABLE IF EXISTS _ccq_stage")
-    con.execute("DROP TABLE IF EXISTS _ccq_lines")
-    return int(n)
+    con.execute("DROP TABLE IF EXISTS _ccq_checked")
+    return int(n), int(quarantined)
 
 
 def landing_files(landing: Path, tables_wanted: Iterable[str] | None = None) -> list[Path]:
