@@ -76,8 +76,13 @@ def _ratio(con, grain: str, period: str, kpi: str = "service_level") -> float:
 def test_month_service_level_comes_from_parts_not_from_daily_values(parts):
     monday, tuesday = _ratio(parts, "day", "2026-03-02"), _ratio(parts, "day", "2026-03-03")
     assert (monday, tuesday) == (0.9, 0.0)
-    # March also holds the spring-forward day's 23 legs, all within T: (9 + 0 + 23) / (10 + 2 + 23).
-    assert _ratio(parts, "month", "2026-03-01") == 32 / 35
+    # March also holds the spring-forward day's 23 legs, all within T: (9 + 0 + 23) / (10 + 2 + 23),
+    # not the mean of its three days' values (0.9 + 0.0 + 1.0) / 3.
+    month = _ratio(parts, "month", "2026-03-01")
+    days = [monday, tuesday, _ratio(parts, "day", "2026-03-29")]
+    assert days[2] == 1.0
+    assert month == 32 / 35
+    assert month != pytest.approx(sum(days) / len(days))
     # The ISO week of 2 March holds only the two days: parts give 9/12 = 0.75, the mean of the days 0.45.
     week = _ratio(parts, "week", "2026-03-02")
     assert week == 0.75
