@@ -148,13 +148,6 @@ def catalogue(path: str) -> pd.DataFrame:
             f"SELECT {_select(path, 'marts.kpi_catalogue', CATALOGUE_COLUMNS)} FROM marts.kpi_catalogue "
             "ORDER BY display_order NULLS LAST, kpi",
         )
-    # Snapshots published before the catalogue existed carried the definitions as a seed; no
-    # ORDER BY there on purpose: DuckDB keeps insertion order, the order of the seed file.
-    if has(path, "reference.kpi_definitions"):
-        return _query(
-            path,
-            f"SELECT {_select(path, 'reference.kpi_definitions', CATALOGUE_COLUMNS)} FROM reference.kpi_definitions",
-        )
     return pd.DataFrame(columns=list(CATALOGUE_COLUMNS))
 
 

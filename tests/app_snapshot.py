@@ -219,10 +219,9 @@ STAFFING = [  # queue, local time, forecast, offered, required, scheduled, avail
 FAILING_CHECK = "rows_per_day_within_range"
 
 
-def write_warehouse(path: Path, kpi_values: list[dict] | None = None, *, legacy: bool = False,
+def write_warehouse(path: Path, kpi_values: list[dict] | None = None, *,
                     without: tuple[str, ...] = ()) -> None:
-    """legacy: the shape published before marts.kpi_catalogue (reference.kpi_definitions only).
-    without: tables to leave out, as a data set without WFM/QA/surveys would."""
+    """without: tables to leave out, as a data set without WFM/QA/surveys would."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(path)) as con:
         for schema in ("marts", "reference", "audit"):
@@ -239,17 +238,12 @@ def write_warehouse(path: Path, kpi_values: list[dict] | None = None, *, legacy:
         _typed(con, "reference.source_schedule", "table_name VARCHAR, system VARCHAR, cadence VARCHAR, "
                "expected_by_hour_utc INTEGER, freshness_limit_hours INTEGER",
                [("acd_queue_events", "acd", "daily", 2, 36), ("wfm_schedules", "wfm", "daily", 2, 36)])
-        if legacy:
-            _typed(con, "reference.kpi_definitions", "kpi VARCHAR, label VARCHAR, label_zh VARCHAR, unit VARCHAR, "
-                   "description VARCHAR, formula VARCHAR, booked_by VARCHAR",
-                   [(c[0], c[1], c[2], c[3], c[7], c[8], "queue entry time") for c in CATALOGUE])
-        else:
-            _typed(con, "marts.kpi_catalogue", "kpi VARCHAR, label VARCHAR, label_zh VARCHAR, description VARCHAR, "
-                   "formula VARCHAR, unit VARCHAR, area VARCHAR, booked_by VARCHAR, parameters VARCHAR, "
-                   "lineage VARCHAR, display_order INTEGER, metric_type VARCHAR, semantic_model VARCHAR, model VARCHAR",
-                   # inserted out of display order on purpose: the app must sort
-                   [(c[0], c[1], c[2], c[7], c[8], c[3], c[4], "queue entry time", c[9], c[10], c[6], c[5],
-                     c[11].removeprefix("fct_"), c[11]) for c in reversed(CATALOGUE)])
+        _typed(con, "marts.kpi_catalogue", "kpi VARCHAR, label VARCHAR, label_zh VARCHAR, description VARCHAR, "
+               "formula VARCHAR, unit VARCHAR, area VARCHAR, booked_by VARCHAR, parameters VARCHAR, "
+               "lineage VARCHAR, display_order INTEGER, metric_type VARCHAR, semantic_model VARCHAR, model VARCHAR",
+               # inserted out of display order on purpose: the app must sort
+               [(c[0], c[1], c[2], c[7], c[8], c[3], c[4], "queue entry time", c[9], c[10], c[6], c[5],
+                 c[11].removeprefix("fct_"), c[11]) for c in reversed(CATALOGUE)])
         _typed(con, "marts.kpi_values", KPI_VALUES_DDL,
                [tuple(r.values()) for r in (values() if kpi_values is None else kpi_values)])
         _typed(con, "marts.fct_staffing_intervals",

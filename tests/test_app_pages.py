@@ -254,12 +254,3 @@ def test_pages_say_what_a_data_set_lacks(tmp_path, monkeypatch, page):
     at = _open(page)
     if page in ("service", "workforce", "customer", "quality"):
         assert "this snapshot has no" in _infos(at)
-
-
-def test_snapshot_published_before_the_catalogue(tmp_path, monkeypatch):
-    make_home(tmp_path, legacy=True, without=ACD_ONLY)
-    monkeypatch.setenv("CCQ_HOME", str(tmp_path))
-    for page in PAGES:
-        at = _open(page)
-    at = _open("scorecard")
-    assert _tiles(at)["Service level"] == "81.3%"

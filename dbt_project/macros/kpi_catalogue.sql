@@ -173,3 +173,14 @@
 {% macro sql_literal(value) -%}
     {%- if value is none -%}null{%- else -%}'{{ (value | string).replace("'", "''") }}'{%- endif -%}
 {%- endmacro %}
+
+{#- A table of string columns from rows generated at compile time (typed and empty when there are none). -#}
+{% macro string_rows(columns, rows) -%}
+    {%- for row in rows %}
+select {% for value in row %}{{ ccq.sql_literal(value) }} as {{ columns[loop.index0] }}{{ ', ' if not loop.last }}{% endfor %}
+{{ 'union all' if not loop.last }}
+    {%- endfor %}
+    {%- if not rows %}
+select {% for column in columns %}cast(null as {{ dbt.type_string() }}) as {{ column }}{{ ', ' if not loop.last }}{% endfor %} where 1 = 0
+    {%- endif %}
+{%- endmacro %}

@@ -8,14 +8,14 @@ visible, is in docs/adapters/anonymous_bank.md.
 """
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Callable
 
 import duckdb
 
 from ccq.contract import table as contract_table
-from ccq.ingest.adapters.base import AdapterResult, SourceFile, record_source, register, source_files, write_contract_files
+from ccq.ingest.adapters.base import (AdapterResult, SourceFile, read_lines, record_source, register, source_files,
+                                      write_contract_files)
 
 FORMAT = "anonymous-bank"
 SITE_ID = "AB"
@@ -32,9 +32,6 @@ OUTCOMES = ("AGENT", "HANG", "PHANTOM")
 # at worst, is not taken for a new day.
 NEXT_DAY_BEFORE_ENTRY_SECONDS = 12 * 3600
 
-_READ_OPTIONS = "header = false, columns = {'line': 'VARCHAR'}, delim = '\\0', quote = '', escape = '', " \
-                "auto_detect = false, parallel = false, strict_mode = false, max_line_size = 2000000"
-
 
 def _field(i: int) -> str:
     return f"trim(f[{i + 1}])"
@@ -47,26 +44,6 @@ def _seconds(expr: str) -> str:
 
 def _sql_text(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
-
-
-def _read_lines(con: duckdb.DuckDBPyConnection, src: int, path: Path, encoding: str, tmp: Path) -> None:
-    """Every physical line of the file with its line number (blank lines come back as NULL)."""
-    from ccq.ingest.loader import transcode_to_utf8
-
-    readable = path
-    if encoding.replace("_", "-").lower() not in ("utf-8", "utf8", "ascii"):
-        readable = transcode_to_utf8(path, encoding, tmp)
-    insert = (f"INSERT INTO _ab_lines SELECT {src}, row_number() OVER (), line "
-              f"FROM read_csv(?, {_READ_OPTIONS})")
-    try:
-        con.execute(insert, [str(readable)])
-    except duckdb.InvalidInputException:
-        if readable != path:
-            raise
-        # Bytes that are not valid UTF-8: read a repaired copy; those lines carry U+FFFD and
-        # are quarantined by the encoding rule.
-        con.execute("DELETE FROM _ab_lines WHERE src = ?", [src])
-        con.execute(insert, [str(transcode_to_utf8(path, "utf-8", tmp))])
 
 
 def _check_header(con: duckdb.DuckDBPyConnection, src: int, path: Path) -> int:
@@ -356,14 +333,13 @@ def anonymous_bank(
         raise ValueError(f"unknown site time zone {site_time_zone!r}") from e
     landing = Path(landing)
 
-    con.execute("CREATE OR REPLACE TEMP TABLE _ab_lines (src INTEGER, line_no BIGINT, line VARCHAR)")
     con.execute("CREATE OR REPLACE TEMP TABLE _ab_headers (src INTEGER, header_line BIGINT)")
     try:
-        with tempfile.TemporaryDirectory(prefix="ccq-ab-") as tmp:
-            for i, path in enumerate(paths):
-                progress(f"anonymous-bank: reading {path.name}")
-                _read_lines(con, i, path, encoding, Path(tmp))
-                con.execute("INSERT INTO _ab_headers VALUES (?, ?)", [i, _check_header(con, i, path)])
+        progress(f"anonymous-bank: reading {', '.join(p.name for p in paths)}")
+        read_lines(con, paths, encoding, "_ab_raw_lines")
+        con.execute("CREATE OR REPLACE TEMP TABLE _ab_lines AS SELECT file_idx AS src, line_no, raw AS line FROM _ab_raw_lines")
+        for i, path in enumerate(paths):
+            con.execute("INSERT INTO _ab_headers VALUES (?, ?)", [i, _check_header(con, i, path)])
         _stage_rows(con)
         _stage_quarantine(con, [p.name for p in paths])
         _stage_calls(con, site_time_zone)
@@ -393,6 +369,6 @@ def anonymous_bank(
             for note in src.notes:
                 progress(f"anonymous-bank: {path.name}: {note}")
     finally:
-        for t in ("_ab_lines", "_ab_headers", "_ab_rows", "_ab_bad", "_ab_calls", "_ab_new"):
+        for t in ("_ab_raw_lines", "_ab_lines", "_ab_headers", "_ab_rows", "_ab_bad", "_ab_calls", "_ab_new"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
     return result

@@ -10,8 +10,8 @@ from typing import Callable
 
 import duckdb
 
-from ccq.ingest.adapters.asterisk_queue_log import read_lines, reconcile
-from ccq.ingest.adapters.base import AdapterResult, register, source_files, write_contract_files
+from ccq.ingest.adapters.asterisk_queue_log import reconcile
+from ccq.ingest.adapters.base import AdapterResult, read_lines, register, source_files, write_contract_files
 
 FORMAT = "asterisk-cdr"
 # Per-account files repeat Master.csv's records, so a folder contributes only its Master files.

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -154,3 +156,39 @@ def write_contract_files(
     total = con.execute("SELECT count(*) FROM _ccq_out WHERE _day IS NOT NULL").fetchone()[0]
     con.execute("DROP TABLE _ccq_out")
     return files, int(total)
+
+
+def read_lines(con: duckdb.DuckDBPyConnection, files: list[Path], encoding: str, table: str) -> None:
+    """TEMP `table`(file_idx, line_no, raw): every non-blank physical line of the files, with its
+    1-based line number. Each file is read whole by DuckDB (no Python object per line)."""
+    from ccq.ingest.loader import transcode_to_utf8
+
+    names = Counter(p.name for p in files)
+    dupes = [n for n, c in names.items() if c > 1]
+    if dupes:
+        raise ValueError(f"source files must have distinct names (audit ids use the name): {', '.join(dupes)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (file_idx INTEGER, line_no BIGINT, raw VARCHAR)")
+
+    def insert(idx: int, readable: Path) -> None:
+        con.execute(
+            f"""INSERT INTO {table}
+            SELECT ?, line_no, raw FROM (
+                SELECT line_no,
+                       CASE WHEN line_no = 1 THEN ltrim(rtrim(line, chr(13)), chr(65279)) ELSE rtrim(line, chr(13)) END AS raw
+                FROM (SELECT unnest(l) AS line, generate_subscripts(l, 1) AS line_no
+                      FROM (SELECT string_split(content, chr(10)) AS l FROM read_text(?)))
+            ) WHERE trim(raw) <> ''""",
+            [idx, str(readable)],
+        )
+
+    utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf8", "ascii")
+    with tempfile.TemporaryDirectory(prefix="ccq-adapter-") as tmp:
+        for idx, path in enumerate(files):
+            if not utf8:
+                insert(idx, transcode_to_utf8(path, encoding, Path(tmp)))
+                continue
+            try:
+                insert(idx, path)
+            except duckdb.InvalidInputException:
+                # Not valid UTF-8: bad bytes become U+FFFD and those lines are quarantined (rule encoding).
+                insert(idx, transcode_to_utf8(path, "utf-8", Path(tmp)))

@@ -9,13 +9,7 @@
 {%- do rows.append((kpi.kpi, name)) %}
 {%- endfor %}
 {%- endfor %}
-{%- for kpi, name in rows %}
-select {{ ccq.sql_literal(kpi) }} as kpi, {{ ccq.sql_literal(name) }} as model_name
-{{ 'union all' if not loop.last }}
-{%- endfor %}
-{%- if not rows %}
-select cast(null as {{ dbt.type_string() }}) as kpi, cast(null as {{ dbt.type_string() }}) as model_name where 1 = 0
-{%- endif %}
+{{ ccq.string_rows(['kpi', 'model_name'], rows) }}
 {%- else %}
 select 1 as parsing_only
 {%- endif %}

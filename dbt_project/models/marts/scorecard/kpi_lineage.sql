@@ -11,13 +11,7 @@
 {%- do rows.append((kpi.kpi, table_name)) %}
 {%- endfor %}
 {%- endfor %}
-{%- for kpi, table_name in rows %}
-select {{ ccq.sql_literal(kpi) }} as kpi, {{ ccq.sql_literal(table_name) }} as table_name
-{{ 'union all' if not loop.last }}
-{%- endfor %}
-{%- if not rows %}
-select cast(null as {{ dbt.type_string() }}) as kpi, cast(null as {{ dbt.type_string() }}) as table_name where 1 = 0
-{%- endif %}
+{{ ccq.string_rows(['kpi', 'table_name'], rows) }}
 {%- else %}
 select 1 as parsing_only
 {%- endif %}
