@@ -16,6 +16,7 @@ replace the earlier load, rows and quarantine alike.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tempfile
 import time
@@ -63,11 +64,16 @@ class FileLoad:
 # 42% of the time to load a year's ACD files (docs/performance.md). The log keeps the data safe
 # either way; a bigger threshold only means fewer, larger checkpoints.
 CHECKPOINT_THRESHOLD = "512MB"
+# DuckDB's default memory limit is 80% of RAM, and a year of a large centre uses it (13.7 GB at
+# M before this): past the limit DuckDB spills to <warehouse>.tmp instead. The dbt profile reads
+# the same variable, so every writer of the warehouse has one budget.
+MEMORY_LIMIT = os.environ.get("CCQ_DUCKDB_MEMORY_LIMIT", "4GB")
 
 
 def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     ensure_raw(con)
     ensure_audit(con)
 

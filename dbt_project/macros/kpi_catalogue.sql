@@ -9,9 +9,10 @@
         ('team_id', 'team'), ('supervisor_id', 'supervisor'), ('agent_id', 'agent')]) }}
 {%- endmacro %}
 
-{#- People scopes are materialised at day, week and month only (docs/semantic_layer.md). -#}
-{% macro kpi_people_scopes() -%}
-    {{ return(['team', 'supervisor', 'agent']) }}
+{#- Scopes materialised at sub-day grains, besides the centre: the intraday views are per queue
+    and per site. The others (call type, direction, people) stop at the day (docs/semantic_layer.md). -#}
+{% macro kpi_sub_day_scopes() -%}
+    {{ return(['queue', 'site']) }}
 {%- endmacro %}
 
 {#- Grains: name -> minutes for sub-day grains, or the date_trunc part for calendar grains. -#}

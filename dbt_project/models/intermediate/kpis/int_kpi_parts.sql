@@ -24,7 +24,7 @@
 {%- if execute %}
 {%- set semantic_models = ccq.kpi_semantic_models() %}
 {%- set kpis = ccq.kpi_metrics() %}
-{%- set people = ccq.kpi_people_scopes() %}
+{%- set sub_day_scopes = ccq.kpi_sub_day_scopes() %}
 {%- set used = kpis | map(attribute='semantic_model') | unique | list | sort %}
 {%- for name in used %}
     {%- if semantic_models[name].model_unique_id not in model.depends_on.nodes %}
@@ -41,8 +41,10 @@ with
         + (sm_kpis | selectattr('provisional') | map(attribute='provisional') | list) %}
 {%- set measure_names = measure_names | unique | list | sort %}
 
-{{ name }}__rows as (
-
+{#- The fact's rows with their booking time and scope columns, read again by every grain rather
+    than shared as one CTE: a CTE read six times is materialised whole (every column of the
+    fact) and held in memory, while a subquery streams only the columns the grain uses. #}
+{%- set rows_sql %}
     select
         {{ sm.time_expr }} as booked_at_local,
         {%- if sm.sub_day %}
@@ -53,11 +55,10 @@ with
         {%- endfor %}
         *
     from {{ ref(sm.model_unique_id.split('.')[-1]) }}
-
-),
+{%- endset %}
 
 {%- for grain in ccq.kpi_grains() if sm.sub_day or not grain.minutes %}
-{%- set scopes = sm.scopes if not grain.minutes else sm.scopes | rejectattr('scope_type', 'in', people) | list %}
+{%- set scopes = sm.scopes if not grain.minutes else sm.scopes | selectattr('scope_type', 'in', sub_day_scopes) | list %}
 
 {{ name }}__{{ grain.grain }} as (
 
@@ -91,7 +92,7 @@ with
             cast(null as {{ dbt.type_timestamp() }}) as period_start_utc,
             {%- endif %}
             *
-        from {{ name }}__rows
+        from ({{ rows_sql }}) as fact_rows
     ) as periods
     group by grouping sets (
         (period_start, period_start_utc){% for scope in scopes %},

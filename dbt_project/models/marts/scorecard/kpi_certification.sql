@@ -1,13 +1,24 @@
--- Per KPI, period and scope: certified or not, and why. A value is certified when every
--- expected extract of every raw table in its lineage arrived, reconciled and loaded without
--- quarantined rows for the UTC days the (local) period covers, and every check on that
--- lineage passed (per day for partitioned checks, whole-table for the others).
+-- The KPI values that are not certified, one row each with why; kpi_values certifies every
+-- value without a row here. A value is certified when every expected extract of every raw
+-- table in its lineage arrived, reconciled and loaded without quarantined rows for the UTC days
+-- the (local) period covers, and every check on that lineage passed (per day for partitioned
+-- checks, whole-table for the others).
+--
+-- Problems are few and values many (tens of millions for a large centre), so the problems are
+-- mapped to the periods they touch, and only those periods are looked up: no value's UTC span
+-- is computed unless a problem may touch it.
 {{ config(tags=['certification']) }}
 
 with kpi_rows as (
 
     select kpi, grain, period_start, period_start_utc, scope_type, scope_id, provisional
     from {{ ref('int_kpi_parts') }}
+
+),
+
+scopes as (
+
+    select distinct scope_type, scope_id from kpi_rows where scope_type in ('queue', 'site')
 
 ),
 
@@ -18,51 +29,19 @@ zones_in_use as (
     select queues.queue_id as zone_of, 'queue' as zone_scope, sites.time_zone
     from {{ ref('queues') }} as queues
     join {{ ref('sites') }} as sites on queues.site_id = sites.site_id
-    where queues.queue_id in (select distinct scope_id from kpi_rows where scope_type = 'queue')
+    where queues.queue_id in (select scope_id from scopes where scope_type = 'queue')
 
     union all
 
     select sites.site_id, 'site', sites.time_zone
     from {{ ref('sites') }} as sites
-    where sites.site_id in (select distinct scope_id from kpi_rows where scope_type = 'site')
+    where sites.site_id in (select scope_id from scopes where scope_type = 'site')
 
 ),
 
--- A queue's or a site's period is in its own time zone; any other scope spans every zone in use.
-row_zones as (
+all_zones as (
 
-    select kpi_rows.kpi, kpi_rows.grain, kpi_rows.period_start, kpi_rows.period_start_utc,
-        kpi_rows.scope_type, kpi_rows.scope_id, zones_in_use.time_zone
-    from kpi_rows
-    left join zones_in_use
-        on kpi_rows.scope_type = zones_in_use.zone_scope and kpi_rows.scope_id = zones_in_use.zone_of
-    where kpi_rows.scope_type in ('queue', 'site')
-
-    union all
-
-    select kpi_rows.kpi, kpi_rows.grain, kpi_rows.period_start, kpi_rows.period_start_utc,
-        kpi_rows.scope_type, kpi_rows.scope_id, all_zones.time_zone
-    from kpi_rows
-    left join (select distinct time_zone from zones_in_use) as all_zones on 1 = 1
-    where kpi_rows.scope_type not in ('queue', 'site')
-
-),
-
-utc_ranges as (
-
-    select
-        row_zones.*,
-        case when period_start_utc is not null then period_start_utc
-             else {{ ccq.local_to_utc('period_start', 'time_zone') }} end as utc_from,
-        case grain
-            when 'interval' then {{ dbt.dateadd('minute', var('interval_minutes'), 'period_start_utc') }}
-            when 'interval_30' then {{ dbt.dateadd('minute', 30, 'period_start_utc') }}
-            when 'hour' then {{ dbt.dateadd('minute', 60, 'period_start_utc') }}
-            when 'day' then {{ ccq.local_to_utc(dbt.dateadd('day', 1, 'period_start'), 'time_zone') }}
-            when 'week' then {{ ccq.local_to_utc(dbt.dateadd('day', 7, 'period_start'), 'time_zone') }}
-            when 'month' then {{ ccq.local_to_utc(dbt.dateadd('month', 1, 'period_start'), 'time_zone') }}
-        end as utc_to
-    from row_zones
+    select distinct time_zone from zones_in_use
 
 ),
 
@@ -83,13 +62,76 @@ kpi_problems as (
 
 ),
 
+-- Per time zone in use, the local days whose UTC span [local midnight, next local midnight)
+-- contains a problem day: the day before, the day itself or the day after, tested exactly.
+problem_local_days as (
+
+    select distinct
+        kpi_problems.kpi,
+        kpi_problems.problem,
+        all_zones.time_zone,
+        cast({{ dbt.dateadd('day', 'shifts.shift', 'kpi_problems.day') }} as date) as local_day
+    from kpi_problems
+    cross join all_zones
+    cross join (select -1 as shift union all select 0 union all select 1) as shifts
+    where kpi_problems.day is not null
+      and kpi_problems.day >= cast({{ ccq.local_to_utc(
+              'cast(' ~ dbt.dateadd('day', 'shifts.shift', 'kpi_problems.day') ~ ' as ' ~ dbt.type_timestamp() ~ ')',
+              'all_zones.time_zone') }} as date)
+      and kpi_problems.day <= cast({{ dbt.dateadd('second', -1, ccq.local_to_utc(
+              'cast(' ~ dbt.dateadd('day', 'shifts.shift + 1', 'kpi_problems.day') ~ ' as ' ~ dbt.type_timestamp() ~ ')',
+              'all_zones.time_zone')) }} as date)
+
+),
+
+-- A day, week or month covers a problem day when one of its local days does.
+problem_periods as (
+
+    {%- for grain in ccq.kpi_grains() if not grain.minutes %}
+    select distinct kpi, problem, time_zone, '{{ grain.grain }}' as grain,
+        cast({{ dbt.date_trunc(grain.part, 'local_day') }} as {{ dbt.type_timestamp() }}) as period_start
+    from problem_local_days
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+
+),
+
+calendar_rows as (
+
+    select kpi_rows.*, zones_in_use.time_zone
+    from kpi_rows
+    left join zones_in_use
+        on kpi_rows.scope_type = zones_in_use.zone_scope and kpi_rows.scope_id = zones_in_use.zone_of
+    where kpi_rows.period_start_utc is null
+
+),
+
+-- A sub-day period covers the UTC days from its start to one second before its end (an hour of
+-- a half-hour zone can straddle UTC midnight).
+sub_day_rows as (
+
+    select
+        kpi_rows.*,
+        cast(period_start_utc as date) as first_utc_day,
+        cast(case grain
+            {%- for grain in ccq.kpi_grains() if grain.minutes %}
+            when '{{ grain.grain }}' then {{ dbt.dateadd('second', grain.minutes * 60 - 1, 'period_start_utc') }}
+            {%- endfor %}
+        end as date) as last_utc_day
+    from kpi_rows
+    where kpi_rows.period_start_utc is not null
+
+),
+
 problems as (
 
-    -- A queue or site missing from the reference data has no time zone: never certify it.
+    -- A queue or site missing from the reference data has no time zone: never certify it; a
+    -- data set without any queue or site has no calendar for the other scopes either.
     select kpi, grain, period_start, period_start_utc, scope_type, scope_id,
         scope_type || ' ' || scope_id || ' is not in the reference data (no time zone)' as problem
-    from row_zones
-    where time_zone is null
+    from calendar_rows
+    where (scope_type in ('queue', 'site') and time_zone is null)
+       or (scope_type not in ('queue', 'site') and not exists (select 1 from all_zones))
 
     union all
 
@@ -102,57 +144,49 @@ problems as (
 
     union all
 
-    select
-        utc_ranges.kpi, utc_ranges.grain, utc_ranges.period_start, utc_ranges.period_start_utc,
-        utc_ranges.scope_type, utc_ranges.scope_id,
-        problems.problem
-    from utc_ranges
-    join kpi_problems as problems
-        on utc_ranges.kpi = problems.kpi
-        and (
-            problems.day is null
-            or (problems.day >= cast(utc_ranges.utc_from as date)
-                and problems.day <= cast({{ dbt.dateadd('second', -1, 'utc_ranges.utc_to') }} as date))
-        )
+    -- Problems of the whole relation (a failed dbt test): every value of the KPI.
+    select kpi_rows.kpi, grain, period_start, period_start_utc, scope_type, scope_id, kpi_problems.problem
+    from kpi_rows
+    join kpi_problems on kpi_rows.kpi = kpi_problems.kpi
+    where kpi_problems.day is null
 
-),
+    union all
 
-reasons as (
+    -- A queue's or a site's period is in its own time zone; any other scope spans every zone in use.
+    select calendar_rows.kpi, calendar_rows.grain, calendar_rows.period_start, calendar_rows.period_start_utc,
+        calendar_rows.scope_type, calendar_rows.scope_id, problem_periods.problem
+    from calendar_rows
+    join problem_periods
+        on calendar_rows.kpi = problem_periods.kpi
+        and calendar_rows.grain = problem_periods.grain
+        and calendar_rows.period_start = problem_periods.period_start
+        and (calendar_rows.time_zone = problem_periods.time_zone
+             or calendar_rows.scope_type not in ('queue', 'site'))
 
-    select
-        kpi, grain, period_start, period_start_utc, scope_type, scope_id,
-        count(distinct problem) as problem_count,
-        {{ dbt.listagg('distinct problem', "'; '", 'order by problem') }} as certification_reason
-    from problems
-    group by kpi, grain, period_start, period_start_utc, scope_type, scope_id
+    union all
 
-),
+    select sub_day_rows.kpi, sub_day_rows.grain, sub_day_rows.period_start, sub_day_rows.period_start_utc,
+        sub_day_rows.scope_type, sub_day_rows.scope_id, kpi_problems.problem
+    from sub_day_rows
+    join kpi_problems
+        on sub_day_rows.kpi = kpi_problems.kpi
+        and sub_day_rows.first_utc_day = kpi_problems.day
 
-as_of as (
+    union all
 
-    select max(loaded_at) as as_of, max(file_date) as data_through
-    from {{ ref('stg_audit__load_files') }}
+    select sub_day_rows.kpi, sub_day_rows.grain, sub_day_rows.period_start, sub_day_rows.period_start_utc,
+        sub_day_rows.scope_type, sub_day_rows.scope_id, kpi_problems.problem
+    from sub_day_rows
+    join kpi_problems
+        on sub_day_rows.kpi = kpi_problems.kpi
+        and sub_day_rows.last_utc_day = kpi_problems.day
+    where sub_day_rows.last_utc_day <> sub_day_rows.first_utc_day
 
 )
 
 select
-    kpi_rows.kpi,
-    kpi_rows.grain,
-    kpi_rows.period_start,
-    kpi_rows.period_start_utc,
-    kpi_rows.scope_type,
-    kpi_rows.scope_id,
-    case when reasons.problem_count is null then true else false end as certified,
-    coalesce(reasons.problem_count, 0) as problem_count,
-    reasons.certification_reason,
-    as_of.as_of,
-    as_of.data_through
-from kpi_rows
-cross join as_of
-left join reasons
-    on kpi_rows.kpi = reasons.kpi
-    and kpi_rows.grain = reasons.grain
-    and kpi_rows.period_start = reasons.period_start
-    and kpi_rows.scope_type = reasons.scope_type
-    and kpi_rows.scope_id = reasons.scope_id
-    and coalesce(kpi_rows.period_start_utc, kpi_rows.period_start) = coalesce(reasons.period_start_utc, reasons.period_start)
+    kpi, grain, period_start, period_start_utc, scope_type, scope_id,
+    count(distinct problem) as problem_count,
+    {{ dbt.listagg('distinct problem', "'; '", 'order by problem') }} as certification_reason
+from problems
+group by kpi, grain, period_start, period_start_utc, scope_type, scope_id

@@ -88,28 +88,70 @@ with_history as (
 
 ),
 
+-- The standard in force on each day in use, per KPI and scope of the seed: the one with the latest
+-- effective_from. Resolved on the few days and seed rows rather than on every value.
+days_in_use as (
+
+    select distinct kpi, cast(period_start as date) as day from valued
+
+),
+
+targets_in_force as (
+
+    select *
+    from (
+        select
+            days_in_use.kpi,
+            days_in_use.day,
+            targets.scope_type,
+            targets.scope_id,
+            targets.direction,
+            targets.target,
+            targets.warning,
+            targets.owner_role,
+            targets.first_action,
+            row_number() over (
+                partition by days_in_use.kpi, days_in_use.day, targets.scope_type, targets.scope_id
+                order by targets.effective_from desc
+            ) as target_rank
+        from days_in_use
+        join targets
+            on days_in_use.kpi = targets.kpi
+            and days_in_use.day >= targets.effective_from
+            and days_in_use.day <= targets.effective_to
+    ) as ranked
+    where target_rank = 1
+
+),
+
 -- A target for the exact scope beats the centre-wide one; the one in force on the period's first day applies.
 targeted as (
 
     select
         with_history.*,
-        targets.direction,
-        targets.target,
-        targets.warning,
-        targets.owner_role,
-        targets.first_action,
-        row_number() over (
-            partition by with_history.kpi, with_history.grain, with_history.period_start, with_history.period_start_utc,
-                with_history.scope_type, with_history.scope_id
-            order by case when targets.scope_type = 'all' then 1 else 0 end, targets.effective_from desc
-        ) as target_rank
+        coalesce(exact.direction, centre.direction) as direction,
+        coalesce(exact.target, centre.target) as target,
+        coalesce(exact.warning, centre.warning) as warning,
+        coalesce(exact.owner_role, centre.owner_role) as owner_role,
+        coalesce(exact.first_action, centre.first_action) as first_action
     from with_history
-    left join targets
-        on with_history.kpi = targets.kpi
-        and cast(with_history.period_start as date) >= targets.effective_from
-        and cast(with_history.period_start as date) <= targets.effective_to
-        and (targets.scope_type = 'all'
-             or (targets.scope_type = with_history.scope_type and targets.scope_id = with_history.scope_id))
+    left join targets_in_force as exact
+        on with_history.kpi = exact.kpi
+        and cast(with_history.period_start as date) = exact.day
+        and with_history.scope_type = exact.scope_type
+        and with_history.scope_id = exact.scope_id
+        and exact.scope_type <> 'all'
+    left join targets_in_force as centre
+        on with_history.kpi = centre.kpi
+        and cast(with_history.period_start as date) = centre.day
+        and centre.scope_type = 'all'
+
+),
+
+as_of as (
+
+    select max(loaded_at) as as_of, max(file_date) as data_through
+    from {{ ref('stg_audit__load_files') }}
 
 )
 
@@ -144,11 +186,13 @@ select
     targeted.value - targeted.previous_value as change_vs_previous,
     targeted.year_ago_value,
     targeted.value - targeted.year_ago_value as change_vs_year_ago,
-    certification.certified,
+    -- kpi_certification lists only the values a problem touches.
+    certification.kpi is null as certified,
     certification.certification_reason,
-    certification.as_of,
-    certification.data_through
+    as_of.as_of,
+    as_of.data_through
 from targeted
+cross join as_of
 left join {{ ref('kpi_certification') }} as certification
     on targeted.kpi = certification.kpi
     and targeted.grain = certification.grain
@@ -156,4 +200,3 @@ left join {{ ref('kpi_certification') }} as certification
     and targeted.scope_type = certification.scope_type
     and targeted.scope_id = certification.scope_id
     and coalesce(targeted.period_start_utc, targeted.period_start) = coalesce(certification.period_start_utc, certification.period_start)
-where targeted.target_rank = 1
