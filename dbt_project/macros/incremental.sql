@@ -78,3 +78,53 @@
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
+
+{#- KPI parts -#}
+
+{#- int_kpi_parts: the first local period start to rebuild. Take the earliest day of the extract
+    files (any table) loaded since the parts were last built, back by var('kpi_lookback_days')
+    for outcomes that are only known later (FCR's re-contact window, the training effect's QA
+    window), then back to the start of its week or month, whichever is earlier: every period
+    holding a touched day starts there or later, and every period starting there or later is
+    rebuilt whole from the fact rows booked from there on (the one week or month straddling
+    that start holds no touched day and keeps its row). Null (nothing rebuilt) when nothing was
+    loaded. Later changes to older periods (a case resolved months after it opened) reach the
+    scorecard at the nightly full refresh. -#}
+{% macro kpi_parts_rebuild_from() -%}
+    {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
+    select
+        case
+            when {{ dbt.date_trunc('week', 'first_day') }} < {{ dbt.date_trunc('month', 'first_day') }}
+                then cast({{ dbt.date_trunc('week', 'first_day') }} as {{ dbt.type_timestamp() }})
+            else cast({{ dbt.date_trunc('month', 'first_day') }} as {{ dbt.type_timestamp() }})
+        end
+    from (
+        select cast({{ dbt.dateadd('day', -1 * (var('kpi_lookback_days') | int), 'min(files.file_date)') }} as date) as first_day
+        from {{ load_files }} as files
+        where files.file_date is not null
+          and files.loaded_at > ({{ ccq.loaded_through(this) }})
+    ) as touched
+{%- endmacro %}
+
+{#- fct_pbx_call_legs: the legs whose staged version is not the one the fact holds (new, corrected,
+    dropped by a re-delivery, or back to an older delivery: _loaded_at differs), plus every agent
+    leg when a roster extract arrived since the last build (a new snapshot closes the agent's
+    roster period, and only agent legs carry a team). The comparison is a join of two tables
+    on the key, not a scan of the raw versions; legs with no local calendar, never in the
+    fact, are in every batch (a handful: sites missing from the seed). -#}
+{% macro pbx_legs_to_rebuild() -%}
+    {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
+    select coalesce(legs.leg_id, facts.leg_id) as leg_id
+    from {{ ref('stg_pbx__call_legs') }} as legs
+    full outer join {{ this }} as facts on legs.leg_id = facts.leg_id
+    where legs._loaded_at is distinct from facts._loaded_at
+    union
+    select leg_id
+    from {{ ref('stg_pbx__call_legs') }}
+    where agent_id is not null
+      and exists (
+          select 1 from {{ load_files }}
+          where table_name = 'hr_roster'
+            and loaded_at > ({{ ccq.loaded_through(this) }})
+      )
+{%- endmacro %}

@@ -20,6 +20,16 @@
 -- depends_on: {{ ref('fct_trainings') }}
 -- depends_on: {{ ref('fct_staff_survey_answers') }}
 -- depends_on: {{ ref('fct_site_cost_days') }}
+--
+-- Incremental: the periods from the first one a file loaded since the last build can touch
+-- are recomputed whole (macros/incremental.sql, kpi_parts_rebuild_from); the nightly full
+-- refresh recomputes everything.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    incremental_predicates=["period_start >= ({{ ccq.kpi_parts_rebuild_from() }})"],
+    on_schema_change='fail',
+) }}
 
 {%- if execute %}
 {%- set semantic_models = ccq.kpi_semantic_models() %}
@@ -55,6 +65,9 @@ with
         {%- endfor %}
         *
     from {{ ref(sm.model_unique_id.split('.')[-1]) }}
+    {%- if is_incremental() %}
+    where {{ sm.time_expr }} >= ({{ ccq.kpi_parts_rebuild_from() }})
+    {%- endif %}
 {%- endset %}
 
 {%- for grain in ccq.kpi_grains() if sm.sub_day or not grain.minutes %}
@@ -109,9 +122,10 @@ with
     where scope_type = 'all' or scope_id is not null
     {{ 'union all' if not loop.last }}
     {%- endfor %}
-){{ ',' if not loop.last }}
+),
 {%- endfor %}
 
+kpi_parts as (
 {%- for kpi in kpis %}
 select
     '{{ kpi.kpi }}' as kpi,
@@ -129,6 +143,22 @@ from {{ kpi.semantic_model }}__parts
 where scope_type in ({% for s in kpi.scopes %}'{{ s }}'{{ ', ' if not loop.last }}{% endfor %})
 {{ 'union all' if not loop.last }}
 {%- endfor %}
+)
+
+select
+    kpi_parts.*,
+    -- Newest extract load this build saw: the next incremental build starts from the files loaded after it.
+    loads.loaded_at as _loaded_at
+from kpi_parts
+cross join (
+    select max(loaded_at) as loaded_at
+    from {{ api.Relation.create(database=this.database, schema='audit', identifier='load_files') }}
+) as loads
+{%- if is_incremental() %}
+-- The rows read start at the first period rebuilt; a week or month begun before it came out
+-- partial, holds no day touched since the last build, and keeps its stored row.
+where kpi_parts.period_start >= ({{ ccq.kpi_parts_rebuild_from() }})
+{%- endif %}
 
 {%- else %}
 select 1 as parsing_only
