@@ -10,21 +10,7 @@
     in between, so both see the same days. `dbt build --full-refresh` gives the same rows. -#}
 
 {% macro acd_days_to_rebuild() -%}
-    {#- audit.load_files is written by the loader, not by dbt. It is named directly rather than
-        as a dbt source: as a source it would make the facts depend on the audit evidence asset,
-        which Dagster builds after them. -#}
-    {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
-    {%- set lookback = var('lookback_days', 2) | int -%}
-    select distinct cast({{ dbt.dateadd('day', '-lookback.days_back', 'files.file_date') }} as date) as day
-    from {{ load_files }} as files
-    cross join (
-        {%- for n in range(lookback + 1) %}
-        select {{ n }} as days_back{% if not loop.last %} union all{% endif %}
-        {%- endfor %}
-    ) as lookback
-    where files.table_name = 'acd_queue_events'
-      and files.file_date is not null
-      and files.loaded_at > ({{ ccq.loaded_through(this) }})
+    {{ ccq.loaded_file_days(['acd_queue_events']) }}
 {%- endmacro %}
 
 {#- Load time of the newest source row already in `relation` (a model with _loaded_at). -#}
@@ -77,6 +63,75 @@
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
+{#- agent intervals -#}
+
+{#- The UTC days of the files of `tables` loaded since the model was last built, widened by
+    var('lookback_days') days back and `days_after` days forward (for facts whose spans can run
+    past the end of their file's day). audit.load_files is written by the loader, not by dbt. It
+    is named directly rather than as a dbt source: as a source it would make the facts depend on
+    the audit evidence asset, which Dagster builds after them. -#}
+{% macro loaded_file_days(tables, days_after=0) -%}
+    {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
+    {%- set lookback = var('lookback_days', 2) | int -%}
+    select distinct cast({{ dbt.dateadd('day', '-shift.days_back', 'files.file_date') }} as date) as day
+    from {{ load_files }} as files
+    cross join (
+        {%- for n in range(-days_after, lookback + 1) %}
+        select {{ n }} as days_back{% if not loop.last %} union all{% endif %}
+        {%- endfor %}
+    ) as shift
+    where files.table_name in ({% for t in tables %}'{{ t }}'{{ ', ' if not loop.last }}{% endfor %})
+      and files.file_date is not null
+      and files.loaded_at > ({{ ccq.loaded_through(this) }})
+{%- endmacro %}
+
+{#- fct_agent_intervals: the UTC days of the agent-state, schedule and ACD files loaded since
+    the last build, back by the lookback and one day forward (a state closed at the end of a
+    local day west of UTC, or a call in ACW past midnight, reaches the next UTC day). A roster
+    file of day D puts a new roster row in force from local day D on (which starts on UTC day
+    D - 1 east of UTC), so every built day from D - 1 on is relabelled. -#}
+{% macro agent_interval_days_to_rebuild() -%}
+    {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
+    {{ ccq.loaded_file_days(['agent_state_events', 'wfm_schedules', 'acd_queue_events'], days_after=1) }}
+    union
+    select distinct cast(interval_start_utc as date) as day
+    from {{ this }}
+    where interval_start_utc >= (
+        select cast({{ dbt.dateadd('day', -1, 'min(files.file_date)') }} as {{ dbt.type_timestamp() }})
+        from {{ load_files }} as files
+        where files.table_name = 'hr_roster'
+          and files.loaded_at > ({{ ccq.loaded_through(this) }})
+    )
+{%- endmacro %}
+
+{#- fct_agent_intervals: agents whose every interval changes. Their clock (the time zone of the
+    site of their latest roster snapshot) differs from the one their rows were built with; or
+    their first roster snapshot, which also covers the days before it, came in a file loaded
+    since the last build. -#}
+{% macro agent_interval_agents_to_rebuild() -%}
+    {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
+    select built.agent_id
+    from (select distinct agent_id, time_zone from {{ this }}) as built
+    left join (
+        select periods.agent_id, sites.time_zone
+        from {{ ref('int_people__roster_periods') }} as periods
+        left join {{ ref('sites') }} as sites on periods.site_id = sites.site_id
+        where periods.is_latest = 1
+    ) as clocks
+        on built.agent_id = clocks.agent_id
+    where built.time_zone <> coalesce(clocks.time_zone, 'UTC')
+    union
+    select periods.agent_id
+    from {{ ref('int_people__roster_periods') }} as periods
+    where periods.valid_from < periods.snapshot_date
+      and periods.snapshot_date in (
+          select files.file_date
+          from {{ load_files }} as files
+          where files.table_name = 'hr_roster'
+            and files.loaded_at > ({{ ccq.loaded_through(this) }})
+      )
 {%- endmacro %}
 
 {#- KPI parts -#}

@@ -1,8 +1,19 @@
 -- One row per PBX call leg, booked by seize time, with the parts of the switch's access KPIs.
--- A table rebuilt whole: PBX volumes are a few rows per call.
+-- Incremental: only the legs whose staged version changed since the last build, and the
+-- agent legs when a roster arrived (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    incremental_predicates=["leg_id in ({{ ccq.pbx_legs_to_rebuild() }})"],
+    on_schema_change='fail',
+) }}
+
 with legs as (
 
     select * from {{ ref('stg_pbx__call_legs') }}
+    {% if is_incremental() %}
+    where leg_id in ({{ ccq.pbx_legs_to_rebuild() }})
+    {% endif %}
 
 ),
 

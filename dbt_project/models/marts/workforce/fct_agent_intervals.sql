@@ -1,14 +1,24 @@
 -- Agent x interval (UTC-bucketed, labelled in the local time of the agent's site) with only
 -- additive seconds and counts: every workforce ratio is recomputed from sums at the grain asked.
 --
--- Method: every moment at which anything about the agent changes (a state, a contact activity,
--- a schedule segment, an interval boundary) cuts the agent's timeline into elementary segments
--- within which nothing changes. Open spans are tracked as running counters of +1 at start and
--- -1 at end, so overlapping or contiguous spans need no pairing, and each segment is classified
--- once: a second is counted in exactly one actual state and at most one scheduled activity,
--- however the sources overlap, and spans crossing interval boundaries or midnight are split to
--- the second. Interval starts are boundaries on every UTC day the agent has a span, so no
--- segment crosses an interval.
+-- Method: every span (a state, a contact activity, a schedule segment) is cut into one piece
+-- per interval it overlaps, so only the intervals an agent has something in are visited. Within
+-- an agent's interval, every piece boundary cuts the interval into elementary segments within
+-- which nothing changes. Open pieces are tracked as running counters of +1 at start and -1 at
+-- end, so overlapping or contiguous spans need no pairing, and each segment is classified once:
+-- a second is counted in exactly one actual state and at most one scheduled activity, however
+-- the sources overlap, and spans crossing interval boundaries or midnight are split to the
+-- second.
+--
+-- Incremental: only the UTC days touched by the files loaded since the last build (and every
+-- day of an agent whose clock or first roster row changed) are rebuilt, from every span that
+-- overlaps them, so a span crossing midnight is whole on both days (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    incremental_predicates=["cast(interval_start_utc as date) in ({{ ccq.agent_interval_days_to_rebuild() }}) or agent_id in ({{ ccq.agent_interval_agents_to_rebuild() }})"],
+    on_schema_change='fail',
+) }}
 {% set minutes = var('interval_minutes') %}
 {#- Precedence, first wins: on a contact beats any state (work on a call counts even if the
     state log disagrees); then the agent's state. -#}
@@ -20,16 +30,31 @@
 {% set offline_activities = ['BREAK', 'LUNCH', 'TRAINING', 'MEETING'] %}
 {% set shrinkage_reasons = ['break', 'lunch', 'training', 'meeting', 'absence', 'system', 'personal', 'other'] %}
 
-with state_spans as (
+with
+{% if is_incremental() %}
+days_to_rebuild as (
 
-    select agent_id, state_code as code, started_at, ended_at
+    {{ ccq.agent_interval_days_to_rebuild() }}
+
+),
+
+agents_to_rebuild as (
+
+    {{ ccq.agent_interval_agents_to_rebuild() }}
+
+),
+{% endif %}
+
+state_spans as (
+
+    select agent_id, state_code as code, started_at, ended_at, _loaded_at
     from {{ ref('int_agent_state_spans') }}
 
 ),
 
 contact_spans as (
 
-    select agent_id, activity as code, started_at, ended_at
+    select agent_id, activity as code, started_at, ended_at, _loaded_at
     from {{ ref('int_agent_contact_spans') }}
 
 ),
@@ -41,13 +66,14 @@ schedule_spans as (
         case when activity in ('OPEN', 'BREAK', 'LUNCH', 'TRAINING', 'MEETING', 'ABSENCE')
              then activity else 'OTHER' end as code,
         starts_at as started_at,
-        ends_at as ended_at
+        ends_at as ended_at,
+        _loaded_at
     from {{ ref('stg_wfm__schedules') }}
     where ends_at > starts_at
 
 ),
 
-spans as (
+all_spans as (
 
     select 'state' as stream, state_spans.* from state_spans
     union all
@@ -57,85 +83,118 @@ spans as (
 
 ),
 
--- UTC days each agent has a span on (every day a long span covers, not only its ends).
-days as (
+spans as (
 
-    {{ ccq.day_spine(
-        '(select min(cast(started_at as date)) from spans)',
-        '(select max(cast(ended_at as date)) from spans)') }}
+    select
+        all_spans.*,
+        {{ ccq.interval_start('started_at', minutes) }} as first_interval_utc
+    from all_spans
+    {% if is_incremental() %}
+    -- Every span overlapping a day to rebuild, whole: a span from the evening before gives the
+    -- day its first minutes; its pieces on other days are dropped below. The bounds let the
+    -- scan skip row groups; the date tests are exact.
+    where started_at < (select {{ dbt.dateadd('day', 1, 'max(day)') }} from days_to_rebuild)
+      and ended_at >= (select min(day) from days_to_rebuild)
+      and (cast(started_at as date) in (select day from days_to_rebuild)
+           or cast(ended_at as date) in (select day from days_to_rebuild)
+           or exists (
+               select 1 from days_to_rebuild
+               where days_to_rebuild.day > cast(all_spans.started_at as date)
+                 and days_to_rebuild.day < cast(all_spans.ended_at as date)
+           ))
+      and not exists (select 1 from agents_to_rebuild where agents_to_rebuild.agent_id = all_spans.agent_id)
+    union all
+    select
+        all_spans.*,
+        {{ ccq.interval_start('started_at', minutes) }} as first_interval_utc
+    from all_spans
+    where agent_id in (select agent_id from agents_to_rebuild)
+    {% endif %}
 
 ),
 
-agent_days as (
+-- 0, 1, 2, ... up to the most intervals one span covers (at most 100,000: over 1,000 days of
+-- 15-minute intervals, far beyond any state, contact or shift).
+piece_numbers as (
 
-    select distinct spans.agent_id, days.day
+    select n
+    from (
+        select {% for i in range(5) %}p{{ i }}.d * {{ 10 ** i }}{{ ' + ' if not loop.last }}{% endfor %} as n
+        from {% for i in range(5) %}(
+            {%- for d in range(10) %}select {{ d }} as d{{ ' union all ' if not loop.last }}{% endfor -%}
+        ) as p{{ i }}{{ ' cross join ' if not loop.last }}{% endfor %}
+    ) as numbers
+    where n < (
+        select max({{ ccq.seconds_between('first_interval_utc', 'ended_at') }}) / {{ minutes * 60 }}
+        from spans
+    )
+
+),
+
+-- One piece per interval a span overlaps, clipped to the interval.
+pieces as (
+
+    select
+        spans.stream,
+        spans.code,
+        spans.agent_id,
+        {{ dbt.dateadd('minute', 'piece_numbers.n * ' ~ minutes, 'spans.first_interval_utc') }} as interval_start_utc,
+        spans.started_at,
+        spans.ended_at,
+        spans._loaded_at
     from spans
-    inner join days
-        on days.day >= cast(spans.started_at as date)
-        and days.day <= cast(spans.ended_at as date)
+    inner join piece_numbers
+        on piece_numbers.n * {{ minutes * 60 }} < {{ ccq.seconds_between('spans.first_interval_utc', 'spans.ended_at') }}
 
 ),
 
-offsets as (
+clipped as (
 
-    {% for k in range((24 * 60 / minutes) | int) -%}
-    select {{ k * minutes }} as minute_of_day{{ ' union all' if not loop.last }}
-    {% endfor %}
+    select
+        stream,
+        code,
+        agent_id,
+        interval_start_utc,
+        case when started_at > interval_start_utc then started_at else interval_start_utc end as started_at,
+        case when ended_at < {{ dbt.dateadd('minute', minutes, 'interval_start_utc') }} then ended_at
+             else {{ dbt.dateadd('minute', minutes, 'interval_start_utc') }} end as ended_at,
+        _loaded_at
+    from pieces
+    {% if is_incremental() %}
+    where cast(interval_start_utc as date) in (select day from days_to_rebuild)
+       or agent_id in (select agent_id from agents_to_rebuild)
+    {% endif %}
 
 ),
 
 changes as (
 
-    select stream, code, agent_id, started_at as at_utc, 1 as delta from spans
+    select stream, code, agent_id, interval_start_utc, started_at as at_utc, 1 as delta, _loaded_at from clipped
     union all
-    select stream, code, agent_id, ended_at as at_utc, -1 as delta from spans
-    union all
-    select
-        'grid' as stream,
-        cast(null as {{ dbt.type_string() }}) as code,
-        agent_days.agent_id,
-        {{ dbt.dateadd('minute', 'offsets.minute_of_day', 'cast(agent_days.day as ' ~ dbt.type_timestamp() ~ ')') }} as at_utc,
-        0 as delta
-    from agent_days
-    cross join offsets
+    select stream, code, agent_id, interval_start_utc, ended_at as at_utc, -1 as delta, _loaded_at from clipped
 
 ),
 
-points as (
-
-    select
-        agent_id,
-        at_utc,
-        {%- for c in contact_activities %}
-        sum(case when stream = 'contact' and code = '{{ c }}' then delta else 0 end) as d_contact_{{ c | lower }},
-        {%- endfor %}
-        {%- for c in state_codes %}
-        sum(case when stream = 'state' and code = '{{ c }}' then delta else 0 end) as d_state_{{ c | lower }},
-        {%- endfor %}
-        {%- for c in schedule_activities %}
-        sum(case when stream = 'schedule' and code = '{{ c }}' then delta else 0 end) as d_schedule_{{ c | lower }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from changes
-    group by agent_id, at_utc
-
-),
-
+-- Points of one instant are not merged: the running counters are complete at the last of
+-- them, and the segments between the others last zero seconds.
 running as (
 
     select
         agent_id,
+        interval_start_utc,
         at_utc as started_at,
-        lead(at_utc) over (partition by agent_id order by at_utc) as ended_at,
+        lead(at_utc) over (partition by agent_id, interval_start_utc order by at_utc) as ended_at,
         {%- for c in contact_activities %}
-        sum(d_contact_{{ c | lower }}) over (partition by agent_id order by at_utc rows between unbounded preceding and current row) as open_contact_{{ c | lower }},
+        sum(case when stream = 'contact' and code = '{{ c }}' then delta else 0 end) over (partition by agent_id, interval_start_utc order by at_utc rows between unbounded preceding and current row) as open_contact_{{ c | lower }},
         {%- endfor %}
         {%- for c in state_codes %}
-        sum(d_state_{{ c | lower }}) over (partition by agent_id order by at_utc rows between unbounded preceding and current row) as open_state_{{ c | lower }},
+        sum(case when stream = 'state' and code = '{{ c }}' then delta else 0 end) over (partition by agent_id, interval_start_utc order by at_utc rows between unbounded preceding and current row) as open_state_{{ c | lower }},
         {%- endfor %}
         {%- for c in schedule_activities %}
-        sum(d_schedule_{{ c | lower }}) over (partition by agent_id order by at_utc rows between unbounded preceding and current row) as open_schedule_{{ c | lower }}{{ ',' if not loop.last }}
+        sum(case when stream = 'schedule' and code = '{{ c }}' then delta else 0 end) over (partition by agent_id, interval_start_utc order by at_utc rows between unbounded preceding and current row) as open_schedule_{{ c | lower }},
         {%- endfor %}
-    from points
+        _loaded_at
+    from changes
 
 ),
 
@@ -143,7 +202,7 @@ classified as (
 
     select
         agent_id,
-        {{ ccq.interval_start('started_at', minutes) }} as interval_start_utc,
+        interval_start_utc,
         {{ ccq.seconds_between('started_at', 'ended_at') }} as seconds,
         case
             {%- for c in contact_activities %}
@@ -158,12 +217,15 @@ classified as (
             {%- for c in schedule_activities %}
             when open_schedule_{{ c | lower }} > 0 then '{{ c }}'
             {%- endfor %}
-        end as scheduled
+        end as scheduled,
+        _loaded_at
     from running
     where ended_at is not null
 
 ),
 
+-- Signed-out, unscheduled segments (gaps between pieces) count nowhere; every interval here
+-- has a piece of positive length, so none is all gap.
 flagged as (
 
     select
@@ -187,7 +249,6 @@ flagged as (
             else 'absence'
         end as shrinkage_reason
     from classified
-    where actual <> 'OUT' or scheduled is not null
 
 ),
 
@@ -217,7 +278,8 @@ timeline as (
         {%- for r in shrinkage_reasons %}
         sum(case when shrinkage_reason = '{{ r }}' then seconds else 0 end) as shrinkage_{{ r }}_seconds,
         {%- endfor %}
-        0 as handled
+        0 as handled,
+        max(_loaded_at) as _loaded_at
     from flagged
     group by agent_id, interval_start_utc
 
@@ -230,10 +292,16 @@ handled as (
     select
         agent_id,
         {{ ccq.interval_start('connected_at', minutes) }} as interval_start_utc,
-        count(*) as handled
+        count(*) as handled,
+        max(_loaded_at) as _loaded_at
     from {{ ref('int_queue_legs') }}
     where is_handled = 1
       and agent_id is not null
+    {% if is_incremental() %}
+      and (connected_at >= (select min(day) from days_to_rebuild)
+           and cast(connected_at as date) in (select day from days_to_rebuild)
+           or agent_id in (select agent_id from agents_to_rebuild))
+    {% endif %}
     group by agent_id, {{ ccq.interval_start('connected_at', minutes) }}
 
 ),
@@ -249,11 +317,11 @@ handled as (
 combined as (
 
     select agent_id, interval_start_utc,
-        {%- for m in measures %} {{ m }},{% endfor %} handled
+        {%- for m in measures %} {{ m }},{% endfor %} handled, _loaded_at
     from timeline
     union all
     select agent_id, interval_start_utc,
-        {%- for m in measures %} 0 as {{ m }},{% endfor %} handled
+        {%- for m in measures %} 0 as {{ m }},{% endfor %} handled, _loaded_at
     from handled
 
 ),
@@ -266,7 +334,8 @@ summed as (
         {%- for m in measures %}
         sum({{ m }}) as {{ m }},
         {%- endfor %}
-        sum(handled) as handled
+        sum(handled) as handled,
+        max(_loaded_at) as _loaded_at
     from combined
     group by agent_id, interval_start_utc
 
@@ -297,27 +366,49 @@ labelled as (
 
     select
         summed.*,
+        coalesce(clocks.time_zone, 'UTC') as time_zone,
         {{ ccq.utc_to_local('summed.interval_start_utc', "coalesce(clocks.time_zone, 'UTC')") }} as interval_start_local
     from summed
     left join clocks on summed.agent_id = clocks.agent_id
+
+),
+
+-- The roster range lookup runs once per agent and local day, not once per interval.
+agent_days as (
+
+    select
+        agent_days.agent_id,
+        agent_days.local_date,
+        roster.team_id,
+        roster.supervisor_id,
+        roster.site_id
+    from (
+        select distinct agent_id, cast(interval_start_local as date) as local_date
+        from labelled
+    ) as agent_days
+    inner join roster
+        on agent_days.agent_id = roster.agent_id
+        and agent_days.local_date >= roster.valid_from
+        and agent_days.local_date < roster.valid_until
 
 )
 
 select
     labelled.agent_id,
-    roster.team_id,
-    roster.supervisor_id,
-    roster.site_id,
+    agent_days.team_id,
+    agent_days.supervisor_id,
+    agent_days.site_id,
     labelled.interval_start_utc,
     labelled.interval_start_local,
     cast(labelled.interval_start_local as date) as local_date,
+    labelled.time_zone,
     {{ minutes }} as interval_minutes,
     {%- for m in measures %}
     labelled.{{ m }},
     {%- endfor %}
-    labelled.handled
+    labelled.handled,
+    labelled._loaded_at
 from labelled
-left join roster
-    on labelled.agent_id = roster.agent_id
-    and cast(labelled.interval_start_local as date) >= roster.valid_from
-    and cast(labelled.interval_start_local as date) < roster.valid_until
+left join agent_days
+    on labelled.agent_id = agent_days.agent_id
+    and cast(labelled.interval_start_local as date) = agent_days.local_date

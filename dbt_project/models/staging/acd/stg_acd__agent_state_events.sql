@@ -1,8 +1,12 @@
+-- Incremental: the keys of the files loaded since the last build are deduplicated again
+-- (macros/deduplicate.sql, staging versions), not the whole raw table on every read.
+{{ config(ccq.staged_versions_config('acd', 'agent_state_events', key=['event_id'])) }}
+
 with
 
 source as (
 
-    {{ deduplicate(source('acd', 'agent_state_events'), key=['event_id']) }}
+    {{ ccq.staged_versions('acd', 'agent_state_events', key=['event_id']) }}
 
 ),
 

@@ -1,8 +1,12 @@
+-- Incremental: the keys of the files loaded since the last build are deduplicated again
+-- (macros/deduplicate.sql, staging versions), not the whole raw table on every read.
+{{ config(ccq.staged_versions_config('survey', 'survey_responses', key=['survey_id'])) }}
+
 with
 
 source as (
 
-    {{ deduplicate(source('survey', 'survey_responses'), key=['survey_id']) }}
+    {{ ccq.staged_versions('survey', 'survey_responses', key=['survey_id']) }}
 
 ),
 

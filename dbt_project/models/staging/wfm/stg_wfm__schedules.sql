@@ -1,8 +1,12 @@
+-- Incremental: the keys of the files loaded since the last build are deduplicated again
+-- (macros/deduplicate.sql, staging versions), not the whole raw table on every read.
+{{ config(ccq.staged_versions_config('wfm', 'wfm_schedules', key=['agent_id', 'starts_at'], latest_by='published_at')) }}
+
 with
 
 source as (
 
-    {{ deduplicate(source('wfm', 'wfm_schedules'), key=['agent_id', 'starts_at'], latest_by='published_at') }}
+    {{ ccq.staged_versions('wfm', 'wfm_schedules', key=['agent_id', 'starts_at'], latest_by='published_at') }}
 
 ),
 
