@@ -107,11 +107,11 @@ calendar_rows as (
 ),
 
 -- A sub-day period covers the UTC days from its start to one second before its end (an hour of
--- a half-hour zone can straddle UTC midnight).
+-- a half-hour zone can straddle UTC midnight): one row per UTC day it covers.
 sub_day_rows as (
 
     select
-        kpi_rows.*,
+        kpi, grain, period_start, period_start_utc, scope_type, scope_id,
         cast(period_start_utc as date) as first_utc_day,
         cast(case grain
             {%- for grain in ccq.kpi_grains() if grain.minutes %}
@@ -119,7 +119,18 @@ sub_day_rows as (
             {%- endfor %}
         end as date) as last_utc_day
     from kpi_rows
-    where kpi_rows.period_start_utc is not null
+    where period_start_utc is not null
+
+),
+
+sub_day_utc_days as (
+
+    select kpi, grain, period_start, period_start_utc, scope_type, scope_id, first_utc_day as utc_day
+    from sub_day_rows
+    union all
+    select kpi, grain, period_start, period_start_utc, scope_type, scope_id, last_utc_day
+    from sub_day_rows
+    where last_utc_day <> first_utc_day
 
 ),
 
@@ -165,22 +176,13 @@ problems as (
 
     union all
 
-    select sub_day_rows.kpi, sub_day_rows.grain, sub_day_rows.period_start, sub_day_rows.period_start_utc,
-        sub_day_rows.scope_type, sub_day_rows.scope_id, kpi_problems.problem
-    from sub_day_rows
+    select sub_day_utc_days.kpi, sub_day_utc_days.grain, sub_day_utc_days.period_start,
+        sub_day_utc_days.period_start_utc, sub_day_utc_days.scope_type, sub_day_utc_days.scope_id,
+        kpi_problems.problem
+    from sub_day_utc_days
     join kpi_problems
-        on sub_day_rows.kpi = kpi_problems.kpi
-        and sub_day_rows.first_utc_day = kpi_problems.day
-
-    union all
-
-    select sub_day_rows.kpi, sub_day_rows.grain, sub_day_rows.period_start, sub_day_rows.period_start_utc,
-        sub_day_rows.scope_type, sub_day_rows.scope_id, kpi_problems.problem
-    from sub_day_rows
-    join kpi_problems
-        on sub_day_rows.kpi = kpi_problems.kpi
-        and sub_day_rows.last_utc_day = kpi_problems.day
-    where sub_day_rows.last_utc_day <> sub_day_rows.first_utc_day
+        on sub_day_utc_days.kpi = kpi_problems.kpi
+        and sub_day_utc_days.utc_day = kpi_problems.day
 
 )
 
