@@ -280,6 +280,33 @@ def expectation_name(e: dict) -> str:
     return f"{e.get('type')}({col})" if col else str(e.get("type"))
 
 
+def _read_columns(doc: dict) -> set[str] | None:
+    """The columns the suite's expectations read (their column arguments and row conditions),
+    or None when one of them reads the whole frame (a table expectation such as the column set)."""
+    cols: set[str] = set()
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if k in ("column", "column_A", "column_B") and isinstance(x, str):
+                    cols.add(x)
+                elif k == "column" and isinstance(x, dict) and isinstance(x.get("name"), str):
+                    cols.add(x["name"])  # a row condition's column
+                elif k == "column_list":
+                    cols.update(map(str, x))
+                else:
+                    walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    for e in doc["expectations"]:
+        if _columns_of(e.get("kwargs") or {}) is None:
+            return None
+        walk(e.get("kwargs") or {})
+    return cols
+
+
 def _columns_of(kwargs: dict) -> str | None:
     if kwargs.get("column"):
         return str(kwargs["column"])
@@ -715,6 +742,14 @@ def validate(
     params = _resolve_parameters(doc, con, parameters)
     con.execute("select 1").fetchall()
     sql = _frame_sql(spec, doc, relation, where)
+    read = _read_columns(doc) if doc["expectations"] else None
+    if read is not None:
+        # Only the columns the expectations read, the index of failure samples and the file and
+        # line of raw rows go to pandas: a wide mart (kpi_values) is mostly text GX never looks at.
+        keep = read | set(meta.get("index_columns") or []) | {"_file_id", "_line_no"}
+        frame_columns = [d[0] for d in con.execute(f"select * from ({sql}) as frame limit 0").description]
+        if any(c in keep for c in frame_columns):
+            sql = f"select {', '.join(_q(c) for c in frame_columns if c in keep)} from ({sql}) as frame"
     target = f"{relation} ({spec.frame_label})" if spec.frame_label else relation
 
     accs: list[_Acc] = []
