@@ -1,0 +1,158 @@
+{#- The KPI parts of one semantic model (one fact), generated from its measures and metrics
+    (docs/semantic_layer.md): one row per KPI, grain, period and scope with the KPI's numerator
+    and denominator aggregated from the fact rows at that grain. One model per fact
+    (models/intermediate/kpis/parts/): a single statement for every fact held all their
+    aggregates at once (percentiles keep every value of every group until the end), 14 GB for a
+    year of a large centre, past the memory budget; one fact at a time fits. `fact` is the
+    ref() of the semantic model's fact, so dbt sees the dependency when it parses. -#}
+{% macro kpi_parts(name, fact) -%}
+{%- if execute %}
+{%- set semantic_models = ccq.kpi_semantic_models() %}
+{%- set kpis = ccq.kpi_metrics() %}
+{%- set sub_day_scopes = ccq.kpi_sub_day_scopes() %}
+{%- if semantic_models[name].model_unique_id.split('.')[-1] != fact.identifier %}
+    {{ exceptions.raise_compiler_error("kpi_parts('" ~ name ~ "'): the semantic model is on " ~ semantic_models[name].model_unique_id ~ ", not " ~ fact.identifier) }}
+{%- endif %}
+
+with
+{%- set sm = semantic_models[name] %}
+{%- set sm_kpis = kpis | selectattr('semantic_model', 'equalto', name) | list %}
+{%- set measure_names = (sm_kpis | map(attribute='numerator') | list)
+        + (sm_kpis | selectattr('denominator') | map(attribute='denominator') | list)
+        + (sm_kpis | selectattr('provisional') | map(attribute='provisional') | list) %}
+{%- set measure_names = measure_names | unique | list | sort %}
+
+{#- The fact's rows with their booking time and scope columns, read again by every grain rather
+    than shared as one CTE: a CTE read six times is materialised whole (every column of the
+    fact) and held in memory, while a subquery streams only the columns the grain uses. #}
+{%- set rows_sql %}
+    select
+        {{ sm.time_expr }} as booked_at_local,
+        {%- if sm.sub_day %}
+        {{ ccq.seconds_between(sm.utc_time, sm.time_expr) }} as utc_offset_seconds,
+        {%- endif %}
+        {%- for scope in sm.scopes %}
+        cast({{ scope.expr }} as {{ dbt.type_string() }}) as scope__{{ scope.scope_type }},
+        {%- endfor %}
+        *
+    from {{ fact }}
+    {%- if is_incremental() %}
+    where {{ sm.time_expr }} >= ({{ ccq.kpi_parts_rebuild_from() }})
+    {%- endif %}
+{%- endset %}
+
+{%- for grain in ccq.kpi_grains() if sm.sub_day or not grain.minutes %}
+{%- set scopes = sm.scopes if not grain.minutes else sm.scopes | selectattr('scope_type', 'in', sub_day_scopes) | list %}
+
+{{ name }}__{{ grain.grain }} as (
+
+    select
+        '{{ grain.grain }}' as grain,
+        period_start,
+        period_start_utc,
+        case
+            {%- for scope in scopes %}
+            when grouping(scope__{{ scope.scope_type }}) = 0 then '{{ scope.scope_type }}'
+            {%- endfor %}
+            else 'all'
+        end as scope_type,
+        case
+            {%- for scope in scopes %}
+            when grouping(scope__{{ scope.scope_type }}) = 0 then scope__{{ scope.scope_type }}
+            {%- endfor %}
+            else '*'
+        end as scope_id,
+        {%- for m in measure_names %}
+        {{ ccq.measure_aggregate(sm.measures[m]) }} as {{ m }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from (
+        select
+            {%- if grain.minutes %}
+            {{ ccq.interval_start('booked_at_local', grain.minutes) }} as period_start,
+            -- The local bucket moved back by the row's UTC offset: tells the two 01:00 hours of a fall-back day apart.
+            {{ dbt.dateadd('second', '-1 * utc_offset_seconds', ccq.interval_start('booked_at_local', grain.minutes)) }} as period_start_utc,
+            {%- else %}
+            cast({{ dbt.date_trunc(grain.part, 'cast(booked_at_local as date)') }} as {{ dbt.type_timestamp() }}) as period_start,
+            cast(null as {{ dbt.type_timestamp() }}) as period_start_utc,
+            {%- endif %}
+            *
+        from ({{ rows_sql }}) as fact_rows
+    ) as periods
+    group by grouping sets (
+        (period_start, period_start_utc){% for scope in scopes %},
+        (period_start, period_start_utc, scope__{{ scope.scope_type }}){% endfor %}
+    )
+
+),
+{%- endfor %}
+
+{{ name }}__parts as (
+    {%- for grain in ccq.kpi_grains() if sm.sub_day or not grain.minutes %}
+    select * from {{ name }}__{{ grain.grain }}
+    -- Rows without the dimension (e.g. unanswered legs have no agent) belong to no scope of it.
+    where scope_type = 'all' or scope_id is not null
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+),
+
+{#- Every KPI of the fact from one read of its parts (a CTE read once per KPI would be
+    materialised whole and held in memory, which a year of a large centre does not fit). -#}
+{%- set kpi_scopes = [] %}
+{%- for kpi in sm_kpis %}{% for scope in kpi.scopes %}{% do kpi_scopes.append([kpi.kpi, scope]) %}{% endfor %}{% endfor %}
+
+{{ name }}__kpis as (
+
+    select
+        kpis.kpi,
+        parts.grain,
+        parts.period_start,
+        parts.period_start_utc,
+        parts.scope_type,
+        parts.scope_id,
+        -- Rounded to 1e-6 (a microsecond, a millionth of an agent): sums of fractional parts run in
+        -- parallel add up in any order, and the same data must give the same value and status every run.
+        round(cast(case kpis.kpi
+            {%- for kpi in sm_kpis %} when '{{ kpi.kpi }}' then {{ kpi.numerator }}{% endfor %}
+        end as {{ ccq.type_double() }}), 6) as numerator,
+        round(cast(case kpis.kpi
+            {%- for kpi in sm_kpis %} when '{{ kpi.kpi }}' then {{ kpi.denominator or 'null' }}{% endfor %}
+        end as {{ ccq.type_double() }}), 6) as denominator,
+        cast(case kpis.kpi
+            {%- for kpi in sm_kpis %} when '{{ kpi.kpi }}' then {{ kpi.provisional or 'null' }}{% endfor %}
+        end as {{ ccq.type_double() }}) as provisional
+    from {{ name }}__parts as parts
+    join ({{ ccq.string_rows(['kpi', 'scope_type'], kpi_scopes) }}) as kpis
+        on parts.scope_type = kpis.scope_type
+
+)
+
+select
+    {{ name }}__kpis.*,
+    -- Newest extract load this build saw: the next incremental build starts from the files loaded after it.
+    loads.loaded_at as _loaded_at
+from {{ name }}__kpis
+cross join (
+    select max(loaded_at) as loaded_at
+    from {{ api.Relation.create(database=this.database, schema='audit', identifier='load_files') }}
+) as loads
+{%- if is_incremental() %}
+-- The rows read start at the first period rebuilt; a week or month begun before it came out
+-- partial, holds no day touched since the last build, and keeps its stored row.
+where {{ name }}__kpis.period_start >= ({{ ccq.kpi_parts_rebuild_from() }})
+{%- endif %}
+
+{%- else %}
+select 1 as parsing_only
+{%- endif %}
+{%- endmacro %}
+
+{#- Every fact's parts model: incremental by the periods from the first one a file loaded since
+    the last build can touch (macros/incremental.sql, kpi_parts_rebuild_from). -#}
+{% macro kpi_parts_config() -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'replace_where',
+        'incremental_predicates': ["period_start >= ({{ ccq.kpi_parts_rebuild_from() }})"],
+        'on_schema_change': 'fail',
+    }) }}
+{%- endmacro %}
