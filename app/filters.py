@@ -68,6 +68,18 @@ def _seed(name: str, options: list[str], default: str | None) -> None:
         st.session_state[key] = default
 
 
+def _one_or_all(container, name: str, labels: dict[str, str], all_value: str, all_label: str, lang: str) -> str:
+    """A sidebar choice of one id (shown by its label) or all of them, seeded from the URL."""
+    ids = [all_value, *labels]
+    _seed(name, ids, all_value)
+    return container.selectbox(
+        t(name, lang),
+        ids,
+        format_func=lambda v: t(all_label, lang) if v == all_value else labels[v],
+        key=_key(name),
+    )
+
+
 def language(container) -> str:
     _seed("lang", list(LANGUAGES), DEFAULT_LANG)
     lang = container.radio(
@@ -100,34 +112,10 @@ def sidebar(container, snap: data.Snapshot, lang: str) -> Selection:
             t("period", lang), period_keys, format_func=lambda k: period_label(k, grain, lang), key=_key("period")
         )
 
-    queue_names = queue_labels(snap.path, lang)
-    queue_ids = [ALL_QUEUES, *queue_names]
-    _seed("queue", queue_ids, ALL_QUEUES)
-    queue = container.selectbox(
-        t("queue", lang),
-        queue_ids,
-        format_func=lambda q: t("all_queues", lang) if q == ALL_QUEUES else queue_names[q],
-        key=_key("queue"),
-    )
-
-    site_names = site_labels(snap.path)
-    site_ids = [ALL, *site_names]
-    _seed("site", site_ids, ALL)
-    site = container.selectbox(
-        t("site", lang),
-        site_ids,
-        format_func=lambda s: t("all_sites", lang) if s == ALL else site_names[s],
-        key=_key("site"),
-    )
-
-    team_ids = [ALL, *data.scope_ids(snap.path, "team")]
-    _seed("team", team_ids, ALL)
-    team = container.selectbox(
-        t("team", lang),
-        team_ids,
-        format_func=lambda s: t("all_teams", lang) if s == ALL else s,
-        key=_key("team"),
-    )
+    queue = _one_or_all(container, "queue", queue_labels(snap.path, lang), ALL_QUEUES, "all_queues", lang)
+    site = _one_or_all(container, "site", site_labels(snap.path), ALL, "all_sites", lang)
+    teams = {team_id: team_id for team_id in data.scope_ids(snap.path, "team")}
+    team = _one_or_all(container, "team", teams, ALL, "all_teams", lang)
 
     _write_url({"lang": lang, "grain": grain, "period": period, "queue": queue, "team": team, "site": site})
     selection = Selection(

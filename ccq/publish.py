@@ -18,8 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from ccq.ingest.loader import MEMORY_LIMIT
-from ccq.settings import Paths
+from ccq.settings import MEMORY_LIMIT, Paths
 
 POINTER = "CURRENT.json"
 KEEP = 3

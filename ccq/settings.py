@@ -19,6 +19,10 @@ SEEDS_DIR = PROJECT_ROOT / "seeds"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 APP_DIR = PROJECT_ROOT / "app"
 DEFAULT_HOME = PROJECT_ROOT / ".ccq"
+# DuckDB's default memory limit is 80% of RAM, and a year of a large centre uses it (13.7 GB at
+# M before this): past the budget DuckDB spills to disk instead. Every writer of the warehouse
+# (loader, validation, publish) sets it, and the dbt profile reads the same variable.
+MEMORY_LIMIT = os.environ.get("CCQ_DUCKDB_MEMORY_LIMIT", "4GB")
 
 
 @dataclass(frozen=True)

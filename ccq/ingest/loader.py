@@ -16,7 +16,6 @@ replace the earlier load, rows and quarantine alike.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import tempfile
 import time
@@ -32,6 +31,7 @@ import pyarrow as pa
 
 from ccq.contract import RAW_SCHEMA, Column, Table, table as contract_table, tables
 from ccq.ingest.audit import ensure_audit, ensure_raw
+from ccq.settings import MEMORY_LIMIT
 
 FILE_NAME = re.compile(r"^(?P<table>[a-z_]+?)_(?P<day>\d{4}-\d{2}-\d{2})\.csv$")
 MAX_LINE_BYTES = 2_000_000
@@ -64,10 +64,6 @@ class FileLoad:
 # 42% of the time to load a year's ACD files (docs/performance.md). The log keeps the data safe
 # either way; a bigger threshold only means fewer, larger checkpoints.
 CHECKPOINT_THRESHOLD = "512MB"
-# DuckDB's default memory limit is 80% of RAM, and a year of a large centre uses it (13.7 GB at
-# M before this): past the limit DuckDB spills to <warehouse>.tmp instead. The dbt profile reads
-# the same variable, so every writer of the warehouse has one budget.
-MEMORY_LIMIT = os.environ.get("CCQ_DUCKDB_MEMORY_LIMIT", "4GB")
 
 
 def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:

@@ -15,6 +15,15 @@
 {%- endif %}
 
 with
+{%- if is_incremental() %}
+
+-- The first period to rebuild, asked once and read by every grain and the final filter.
+rebuild_from as (
+
+    select ({{ ccq.kpi_parts_rebuild_from() }}) as period_start
+
+),
+{%- endif %}
 {%- set sm = semantic_models[name] %}
 {%- set sm_kpis = kpis | selectattr('semantic_model', 'equalto', name) | list %}
 {%- set measure_names = (sm_kpis | map(attribute='numerator') | list)
@@ -37,7 +46,7 @@ with
         *
     from {{ fact }}
     {%- if is_incremental() %}
-    where {{ sm.time_expr }} >= ({{ ccq.kpi_parts_rebuild_from() }})
+    where {{ sm.time_expr }} >= (select period_start from rebuild_from)
     {%- endif %}
 {%- endset %}
 
@@ -138,7 +147,7 @@ cross join (
 {%- if is_incremental() %}
 -- The rows read start at the first period rebuilt; a week or month begun before it came out
 -- partial, holds no day touched since the last build, and keeps its stored row.
-where {{ name }}__kpis.period_start >= ({{ ccq.kpi_parts_rebuild_from() }})
+where {{ name }}__kpis.period_start >= (select period_start from rebuild_from)
 {%- endif %}
 
 {%- else %}
