@@ -6,6 +6,7 @@ Layout of CCQ_HOME:
     publish/                                  read-only snapshots for the app + CURRENT pointer
     reports/                                  validation reports (HTML/JSON) per run
     dagster/                                  DAGSTER_HOME: run history, logs
+    secrets/pii.key                           key of the personal-data pseudonyms (ccq.pii), 0600
 """
 from __future__ import annotations
 
@@ -48,6 +49,12 @@ class Paths:
     @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
+
+    @property
+    def secrets(self) -> Path:
+        """Owner-only folder (0700) of this installation's keys; created by ccq.pii on first use,
+        never published."""
+        return self.home / "secrets"
 
     @property
     def dbt_target_dir(self) -> Path:

@@ -72,7 +72,7 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, wareho
                      config: DbtBuildConfig):
     from ccq.pipeline import project_changed, project_fingerprint, remember_project
 
-    # Rows built incrementally under other models, seeds or salt are stale: start over.
+    # Rows built incrementally under other models, seeds or personal-data key are stale: start over.
     fingerprint = project_fingerprint()
     full_refresh = config.full_refresh or project_changed(warehouse.paths, fingerprint)
     if full_refresh:

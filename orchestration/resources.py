@@ -58,8 +58,10 @@ class WarehouseResource(ConfigurableResource):
             con.close()
 
     def export_dbt_env(self) -> None:
-        # profiles.yml reads the warehouse path from the environment of the dbt subprocess.
+        # profiles.yml reads the warehouse path from the environment of the dbt subprocess, and its
+        # plugin ccq.pii_plugin the personal-data key of the same working folder (CCQ_HOME/secrets).
         os.environ["CCQ_DUCKDB_PATH"] = str(self.paths.warehouse)
+        os.environ["CCQ_HOME"] = str(self.paths.home)
 
 
 def default_resources() -> dict:
