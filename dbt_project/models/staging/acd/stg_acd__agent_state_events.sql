@@ -13,17 +13,21 @@ source as (
 renamed as (
 
     select
-        event_id,
-        agent_id,
-        event_at,
-        upper(trim(state)) as state,
-        nullif(upper(trim(reason)), '') as reason,
+        source.event_id,
+        {{ ccq.agent_id_from_member('source.agent_id') }} as agent_id,
+        source.event_at,
+        upper(trim(source.state)) as state,
+        nullif(upper(trim(source.reason)), '') as reason,
 
-        _file_id,
-        _loaded_at,
-        _line_no
+        source._file_id,
+        source._loaded_at,
+        source._line_no
 
     from source
+    -- What the ACD logged may be a name: staging keeps the agent id only (macros/agent_ids.sql).
+    left join {{ ref('stg_acd__agent_ids') }} as agent_ids
+        on agent_ids.is_id = 0
+       and agent_ids.member_key = {{ ccq.agent_member_join_key('source.agent_id') }}
 
 )
 

@@ -13,22 +13,26 @@ source as (
 renamed as (
 
     select
-        event_id,
-        contact_id,
-        queue_leg,
-        event_at,
-        upper(trim(event_type)) as event_type,
-        queue_id,
-        nullif(trim(agent_id), '') as agent_id,
-        {{ hash_pii('caller_number') }} as caller_number_hash,
-        {{ hash_pii('customer_id') }} as customer_id_hash,
-        nullif(trim(detail), '') as detail,
+        source.event_id,
+        source.contact_id,
+        source.queue_leg,
+        source.event_at,
+        upper(trim(source.event_type)) as event_type,
+        source.queue_id,
+        {{ ccq.agent_id_from_member('source.agent_id') }} as agent_id,
+        {{ hash_pii('source.caller_number') }} as caller_number_hash,
+        {{ hash_pii('source.customer_id') }} as customer_id_hash,
+        nullif(trim(source.detail), '') as detail,
 
-        _file_id,
-        _loaded_at,
-        _line_no
+        source._file_id,
+        source._loaded_at,
+        source._line_no
 
     from source
+    -- What the ACD logged may be a name: staging keeps the agent id only (macros/agent_ids.sql).
+    left join {{ ref('stg_acd__agent_ids') }} as agent_ids
+        on agent_ids.is_id = 0
+       and agent_ids.member_key = {{ ccq.agent_member_join_key('source.agent_id') }}
 
 )
 
