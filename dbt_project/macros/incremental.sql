@@ -20,7 +20,9 @@
 
 {#- int_queue_legs: every contact with an event in an extract file of a day to rebuild (all
     its legs, from all its events, so a leg spanning two days' files is whole), plus every
-    contact with a leg booked on such a day (a corrected file may have dropped its events). -#}
+    contact with a leg booked on such a day (a corrected file may have dropped its events), plus
+    every contact with a leg not booked yet (its ENTERQUEUE has not arrived: no day to find it
+    by, and a corrected file may have dropped its other events; a handful). -#}
 {% macro queue_legs_contacts_to_rebuild() -%}
     {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
     select contact_id
@@ -34,6 +36,37 @@
     select contact_id
     from {{ this }}
     where cast(entered_at as date) in ({{ ccq.acd_days_to_rebuild() }})
+       or entered_at is null
+{%- endmacro %}
+
+{#- fct_queue_legs: the contacts whose agent legs take another roster row (team, supervisor)
+    after the roster files loaded since the last build. A snapshot of day D is in force from local
+    day D on, so the agent legs booked from the earliest such D on; and every leg of an agent
+    whose first snapshot is dated D or later (it also covers the days before it, and a corrected
+    file may have added or withdrawn the agent's earlier first one), or who is no longer on the
+    roster while the leg still carries a team. -#}
+{% macro queue_legs_roster_contacts_to_rebuild() -%}
+    {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
+    select legs.contact_id
+    from {{ this }} as legs
+    inner join (
+        select min(files.file_date) as first_day
+        from {{ load_files }} as files
+        where files.table_name = 'hr_roster'
+          and files.file_date is not null
+          and files.loaded_at > ({{ ccq.loaded_through(this) }})
+    ) as roster_files
+        on roster_files.first_day is not null
+    left join (
+        select agent_id, min(snapshot_date) as first_snapshot_date
+        from {{ ref('int_people__roster_periods') }}
+        group by agent_id
+    ) as firsts
+        on legs.agent_id = firsts.agent_id
+    where legs.agent_id is not null
+      and (legs.local_date >= roster_files.first_day
+           or firsts.first_snapshot_date >= roster_files.first_day
+           or (firsts.agent_id is null and (legs.team_id is not null or legs.supervisor_id is not null)))
 {%- endmacro %}
 
 {#- fct_queue_intervals: the UTC days to rebuild, plus the days of the legs rebuilt since the
@@ -108,8 +141,9 @@
 
 {#- fct_agent_intervals: agents whose every interval changes. Their clock (the time zone of the
     site of their latest roster snapshot) differs from the one their rows were built with; or
-    their first roster snapshot, which also covers the days before it, came in a file loaded
-    since the last build. -#}
+    their first roster snapshot, which also covers the days before it, is dated on or after the
+    earliest roster file loaded since the last build (it came in such a file, or a corrected
+    file withdrew the agent's earlier first snapshot). -#}
 {% macro agent_interval_agents_to_rebuild() -%}
     {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
     select built.agent_id
@@ -126,8 +160,8 @@
     select periods.agent_id
     from {{ ref('int_people__roster_periods') }} as periods
     where periods.valid_from < periods.snapshot_date
-      and periods.snapshot_date in (
-          select files.file_date
+      and periods.snapshot_date >= (
+          select min(files.file_date)
           from {{ load_files }} as files
           where files.table_name = 'hr_roster'
             and files.loaded_at > ({{ ccq.loaded_through(this) }})

@@ -46,7 +46,10 @@ rebuild_from as (
         *
     from {{ fact }}
     {%- if is_incremental() %}
+    -- Rows without a local calendar (a queue or site missing from the seeds) have no period to
+    -- fall in: their parts (period_start null) are recomputed in every build, or they would linger.
     where {{ sm.time_expr }} >= (select period_start from rebuild_from)
+       or {{ sm.time_expr }} is null
     {%- endif %}
 {%- endset %}
 
@@ -148,6 +151,7 @@ cross join (
 -- The rows read start at the first period rebuilt; a week or month begun before it came out
 -- partial, holds no day touched since the last build, and keeps its stored row.
 where {{ name }}__kpis.period_start >= (select period_start from rebuild_from)
+   or {{ name }}__kpis.period_start is null
 {%- endif %}
 
 {%- else %}
@@ -156,12 +160,14 @@ select 1 as parsing_only
 {%- endmacro %}
 
 {#- Every fact's parts model: incremental by the periods from the first one a file loaded since
-    the last build can touch (macros/incremental.sql, kpi_parts_rebuild_from). -#}
+    the last build can touch (macros/incremental.sql, kpi_parts_rebuild_from), plus the parts of
+    the rows with no local calendar (period_start null), which no such comparison ever matches:
+    without them, rows withdrawn by a re-delivery would stay (and changed ones go stale). -#}
 {% macro kpi_parts_config() -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'replace_where',
-        'incremental_predicates': ["period_start >= ({{ ccq.kpi_parts_rebuild_from() }})"],
+        'incremental_predicates': ["period_start >= ({{ ccq.kpi_parts_rebuild_from() }}) or period_start is null"],
         'on_schema_change': 'fail',
     }) }}
 {%- endmacro %}
