@@ -8,6 +8,7 @@ import streamlit as st
 
 from app import data, filters, fmt
 from app.i18n import t
+from ccq.export import csv_download
 
 
 def page_header(title_key: str) -> filters.Selection:
@@ -66,11 +67,12 @@ def _slug(name: str) -> str:
 
 def table(df: pd.DataFrame, name: str, lang: str, column_config: dict | None = None, **kwargs) -> None:
     """A table and its CSV. The CSV keeps raw codes and values as headers and cells so it loads
-    back cleanly; the BOM lets Excel read Chinese text."""
+    back cleanly, but text a spreadsheet would run as a formula is neutralised (ccq.export); the
+    BOM lets Excel read Chinese text."""
     st.dataframe(df, hide_index=True, column_config=column_config, **kwargs)
     st.download_button(
         t("download_csv", lang),
-        data=df.to_csv(index=False).encode("utf-8-sig"),
+        data=csv_download(df),
         file_name=f"ccq-{_slug(name)}.csv",
         mime="text/csv",
         icon=":material/download:",

@@ -16,6 +16,7 @@ Where the working data lives: --home, else $CCQ_HOME, else .ccq/ in the project.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import subprocess
@@ -86,7 +87,7 @@ def _run_pipeline(paths: Paths, days: list[str] | None = None, full_refresh: boo
     validate, certify and publish. Returns True when a new snapshot was published."""
     from dagster import DagsterInstance
 
-    from ccq.pipeline import changed_days, reap_interrupted_runs, run_build, run_load
+    from ccq.pipeline import changed_days, reap_interrupted_runs, run_build, run_load, skipped_landing
 
     _terminate_gracefully()
     instance = DagsterInstance.get()
@@ -100,6 +101,17 @@ def _run_pipeline(paths: Paths, days: list[str] | None = None, full_refresh: boo
         except duckdb.IOException as e:  # another process (a daemon run) holds the warehouse
             _say(f"the warehouse is in use by another run; try again when it has finished ({e})")
             return False
+    for skipped in skipped_landing(paths):
+        _say(f"not loaded: {skipped}")
+    if not days:
+        from ccq.pipeline import loaded_files
+
+        if not loaded_files(paths.warehouse):  # nothing new and nothing ever loaded: dbt has no raw schema
+            _say(f"nothing to load: no extract files in the landing folder {paths.landing}, and none loaded before.\n"
+                 "  Extracts go there as <table>/<table>_<YYYY-MM-DD>.csv (e.g. acd_queue_events/acd_queue_events_2026-03-04.csv;\n"
+                 "  `ccq contract` lists the tables), or convert a system's own files with `ccq ingest --format FORMAT PATH...`;\n"
+                 "  `ccq demo` makes a demo centre.")
+            return True  # not a failure: there is nothing to do
     t0 = time.perf_counter()
     if days:
         _say(f"loading extracts for {len(days)} day(s) ({days[0]} .. {days[-1]}): files, quarantine, reconciliation, raw suites")
@@ -192,6 +204,8 @@ def cmd_backfill(args) -> int:
     incremental model from scratch as well."""
     from ccq.ingest.loader import FILE_NAME, landing_files
 
+    if args.start > args.end:
+        raise UsageError(f"--from {args.start} is after --to {args.end}")
     paths = _use_home(args)
     first, last = date.fromisoformat(args.start), date.fromisoformat(args.end)
     days = sorted({m.group("day") for p in landing_files(paths.landing) if (m := FILE_NAME.match(p.name))
@@ -238,6 +252,10 @@ def cmd_status(args) -> int:
                   + (" ..." if len(files) > 4 else ""))
     else:
         print("Waiting: nothing (every landing file is in the published snapshot)")
+    if st["skipped"]:
+        print("Not loaded (in the landing folder, but never read), and why:")
+        for skipped in st["skipped"]:
+            print(f"  {skipped}")
     print()
     if st["failures"]:
         print("Failed runs:")
@@ -337,8 +355,11 @@ def cmd_dagster(args) -> int:
 def cmd_kpis(args) -> int:
     from tabulate import tabulate
 
+    from ccq.export import write_csv
     from ccq.publish import connect_snapshot
 
+    if args.raw and args.format != "csv":
+        raise UsageError("--raw goes with --format csv only")
     paths = _use_home(args)
     try:
         con = connect_snapshot(paths)
@@ -364,8 +385,8 @@ def cmd_kpis(args) -> int:
         params,
     ).df()
     con.close()
-    if args.format == "csv":
-        df.to_csv(sys.stdout, index=False)
+    if args.format == "csv":  # spreadsheet-safe unless --raw (ccq.export)
+        write_csv(df, sys.stdout, raw=args.raw)
     else:
         print(tabulate(df, headers="keys", tablefmt="simple", showindex=False, floatfmt=".4g"))
     return 0
@@ -383,17 +404,110 @@ def cmd_contract(args) -> int:
     return 0
 
 
+class UsageError(Exception):
+    """A bad combination of options found by a command (e.g. --from after --to): one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """A bad option or argument is one line naming it and what is allowed, exit code 2: no usage
+    block, no traceback (subcommands' parsers are of this class too)."""
+
+    def error(self, message: str):
+        import re
+
+        m = re.match(r"argument (\S+): (.*)", message, re.S)
+        if m:  # "argument --time-zone: 'x' is not ..." -> "--time-zone 'x' is not ..."
+            message = m[1] + (" " if m[2][:1] in "'\"" else ": ") + m[2]
+        self.exit(2, f"{self.prog}: {_one_line(message)}\n")
+
+
+def _one_line(message: object) -> str:
+    return " ".join(str(message).split())
+
+
+def _fail(value: str, what: str) -> argparse.ArgumentTypeError:
+    return argparse.ArgumentTypeError(f"{value!r} {what}")
+
+
+@functools.cache
+def _time_zones() -> dict[str, str]:
+    """lower-case name -> name of the zones both DuckDB (which converts the local times) and the
+    IANA database know; DuckDB's list also has ambiguous abbreviations (IST, BST) that are not."""
+    import zoneinfo
+
+    import duckdb
+
+    with duckdb.connect() as con:
+        names = {r[0] for r in con.execute("SELECT name FROM pg_timezone_names()").fetchall()}
+    iana = zoneinfo.available_timezones()
+    return {n.lower(): n for n in (names & iana if iana else names)}
+
+
+def _time_zone(value: str) -> str:
+    name = None
+    if ".." not in value and not any(c in value for c in "'\"\\") and not value.startswith("/"):
+        name = _time_zones().get(value.lower())
+    if name is None:
+        raise _fail(value, "is not an IANA time zone name (e.g. Europe/London, Asia/Shanghai, UTC)")
+    return name
+
+
+def _encoding(value: str) -> str:
+    import codecs
+
+    try:
+        ok = getattr(codecs.lookup(value), "_is_text_encoding", True)
+    except LookupError:
+        ok = False
+    if not ok:
+        raise _fail(value, "is not a text encoding Python knows (e.g. utf-8, gb18030, latin-1)")
+    return value
+
+
+def _day(value: str) -> str:
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise _fail(value, "is not a date (YYYY-MM-DD)") from None
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise _fail(value, "is not a whole number of 1 or more")
+    return n
+
+
+def _port(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 65535:
+        raise _fail(value, "is not a port number (1 to 65535)")
+    return n
+
+
+def _existing(value: str) -> str:
+    if not Path(value).exists():
+        raise _fail(value, "does not exist (give the files or folders to read)")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ccq", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _Parser(prog="ccq", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--home", help="working data folder (default: $CCQ_HOME, else .ccq in the project)")
     sub = p.add_subparsers(dest="command", required=True)
 
     def size_options(sp):
-        sp.add_argument("--days", type=int, help="days of history ending yesterday (default: from the first day of "
+        sp.add_argument("--days", type=_positive, help="days of history ending yesterday (default: from the first day of "
                                                   "last month, so there is a full month)")
-        sp.add_argument("--start", help="first day (YYYY-MM-DD); default: --days before today")
-        sp.add_argument("--agents", type=int, default=60)
-        sp.add_argument("--queues", type=int, default=5)
+        sp.add_argument("--start", type=_day, help="first day (YYYY-MM-DD); default: --days before today")
+        sp.add_argument("--agents", type=_positive, default=60)
+        sp.add_argument("--queues", type=_positive, default=5)
         sp.add_argument("--seed", type=int, default=7)
 
     demo = sub.add_parser("demo", help="the main job: generate, load, validate, build, certify, publish, open the app")
@@ -401,7 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dataset", choices=["generated", "anonymous-bank"], default="generated",
                       help="generated demo centre (default) or the real Anonymous Bank month (February 1999)")
     demo.add_argument("--no-app", action="store_true", help="stop after publishing")
-    demo.add_argument("--port", type=int, default=8501)
+    demo.add_argument("--port", type=_port, default=8501)
     demo.set_defaults(func=cmd_demo)
 
     gen = sub.add_parser("generate", help="write demo extracts into the landing folder")
@@ -414,39 +528,42 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.set_defaults(func=cmd_refresh)
 
     backfill = sub.add_parser("backfill", help="reload the extract days of a date range and rebuild")
-    backfill.add_argument("--from", dest="start", required=True, help="first extract day (YYYY-MM-DD)")
-    backfill.add_argument("--to", dest="end", required=True, help="last extract day (YYYY-MM-DD)")
+    backfill.add_argument("--from", dest="start", type=_day, required=True, help="first extract day (YYYY-MM-DD)")
+    backfill.add_argument("--to", dest="end", type=_day, required=True, help="last extract day (YYYY-MM-DD)")
     backfill.add_argument("--full-refresh", action="store_true", help="rebuild the incremental models from scratch too")
     backfill.set_defaults(func=cmd_backfill)
 
     st = sub.add_parser("status", help="last runs, what is certified up to when, what is waiting, what failed and why")
-    st.add_argument("--runs", type=int, default=10, help="how many recent runs to show (default 10)")
-    st.add_argument("--periods", type=int, default=10, help="how many uncertified periods to list (default 10)")
+    st.add_argument("--runs", type=_positive, default=10, help="how many recent runs to show (default 10)")
+    st.add_argument("--periods", type=_positive, default=10, help="how many uncertified periods to list (default 10)")
     st.set_defaults(func=cmd_status)
 
     ingest = sub.add_parser("ingest", help="convert files from a real system's format into the landing folder, then refresh")
     ingest.add_argument("--format", required=True,
                         choices=["asterisk-queue-log", "asterisk-cdr", "anonymous-bank", "contract"])
-    ingest.add_argument("--time-zone", default="UTC", help="site time zone for local times without an offset (e.g. Asia/Shanghai)")
-    ingest.add_argument("--encoding", default="utf-8", help="file encoding (e.g. gb18030)")
+    ingest.add_argument("--time-zone", type=_time_zone, default="UTC", help="site time zone for local times without an offset, an IANA name (e.g. Asia/Shanghai)")
+    ingest.add_argument("--encoding", type=_encoding, default="utf-8", help="file encoding (e.g. gb18030)")
     ingest.add_argument("--no-refresh", action="store_true", help="only write the landing files")
-    ingest.add_argument("paths", nargs="+", help="files or folders")
+    ingest.add_argument("paths", nargs="+", type=_existing, metavar="PATH", help="files or folders")
     ingest.set_defaults(func=cmd_ingest)
 
     app = sub.add_parser("app", help="start the Streamlit app")
-    app.add_argument("--port", type=int, default=8501)
+    app.add_argument("--port", type=_port, default=8501)
     app.set_defaults(func=cmd_app)
 
     dag = sub.add_parser("dagster", help="start Dagster's UI (dagster dev) on this home's run history")
-    dag.add_argument("--port", type=int, default=3000)
+    dag.add_argument("--port", type=_port, default=3000)
     dag.set_defaults(func=cmd_dagster)
 
     kpis = sub.add_parser("kpis", help="print KPI values with their certified flag")
     kpis.add_argument("--grain", choices=["interval", "interval_30", "hour", "day", "week", "month"], default="day")
-    kpis.add_argument("--format", choices=["table", "csv"], default="table")
+    kpis.add_argument("--format", choices=["table", "csv"], default="table",
+                      help="csv: safe to open in a spreadsheet (text starting with =, +, -, @, tab or CR gets a "
+                           "leading ', text cells are quoted)")
+    kpis.add_argument("--raw", action="store_true", help="with --format csv: the values exactly as stored, for programs")
     kpis.add_argument("--kpi", help="only this KPI")
     kpis.add_argument("--scope", help="only this scope id (a queue id, or * for the whole centre)")
-    kpis.add_argument("--period", help="only the period starting on this date (YYYY-MM-DD)")
+    kpis.add_argument("--period", type=_day, help="only the period starting on this date (YYYY-MM-DD)")
     kpis.set_defaults(func=cmd_kpis)
 
     contract = sub.add_parser("contract", help="print (or --write) the readable page of the raw contract")
@@ -463,6 +580,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("interrupted: nothing more was published; the app keeps the snapshot it had")
         return 130
+    except UsageError as e:
+        print(f"ccq {args.command}: {_one_line(e)}", file=sys.stderr)
+        return 2
+    except SystemExit as e:  # raise SystemExit("message") inside a command: one line, not the bare message
+        if not isinstance(e.code, str):
+            raise
+        print(f"ccq {args.command}: {_one_line(e.code)}", file=sys.stderr)
+        return 1
+    except Exception as e:  # a file that cannot be loaded, a value a command rejects: one line, no traceback
+        from ccq.ingest.loader import LoadError
+
+        if not isinstance(e, (LoadError, ValueError)):
+            raise
+        print(f"ccq {args.command}: {_one_line(e)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -113,6 +113,8 @@ def table(name: str) -> Table:
 
 def render_markdown() -> str:
     """The readable page of the raw contract (docs/raw_contract.md), generated from the YAML."""
+    from ccq.ingest.loader import MAX_LINE_BYTES, RAW_TEXT_LIMIT
+
     out = [
         "# The raw contract",
         "",
@@ -122,6 +124,13 @@ def render_markdown() -> str:
         "",
         "- **Files**: one CSV per table per day, `landing/<table>/<table>_<YYYY-MM-DD>.csv`, UTF-8 unless the",
         "  file's encoding is configured (GB18030 works), header row with exactly the columns below, in order.",
+        "  Anything after the date that does not start with a digit names another file of the same day",
+        "  (`acd_queue_events_2026-10-09 副本 (1).csv`, or `.asterisk-queue-log.csv` for what `ccq ingest` writes).",
+        "  Only regular files inside the landing folder are read: a symbolic link, a folder, or a file named",
+        "  otherwise is skipped and reported by name with the reason (`ccq refresh`, `ccq status`), never followed.",
+        f"- **Limits**: a line (a record, quoted or not) of more than {MAX_LINE_BYTES:,} bytes is quarantined",
+        "  (rule `parse`, naming its widest field); the quarantine keeps the first "
+        f"{RAW_TEXT_LIMIT:,} characters of a line as evidence.",
         "- **Time**: every timestamp is UTC, ISO 8601 (`2026-03-02T08:00:00Z`; a naive value means UTC; an",
         "  explicit offset is converted). Local calendars (interval, day, week, month) are applied only in the",
         "  marts, in the site's time zone (`seeds/sites.csv`).",
@@ -130,7 +139,8 @@ def render_markdown() -> str:
         "- **Row rules**: a line that breaks a type, required, allowed-code or range rule is quarantined",
         "  (`audit.quarantine`: file, line, field, rule, message, raw text); the rest of the file loads, and",
         "  every file reconciles: rows read = rows loaded + rows quarantined (`audit.load_files`).",
-        "- **Personal data** (marked PII) is hashed in staging and never reaches the marts or the app in clear.",
+        "- **Personal data** (marked PII) is replaced in staging by a keyed hash (HMAC-SHA-256 with the",
+        "  installation's secret key, README: Personal data) and never reaches the marts or the app in clear.",
         "- Every raw table also carries `_file_id`, `_source_file`, `_line_no` and `_loaded_at`.",
         "",
     ]

@@ -19,7 +19,7 @@ from typing import Callable, Iterable
 
 import duckdb
 
-from ccq.ingest.loader import FILE_NAME, landing_files, sha256_file
+from ccq.ingest.loader import FILE_NAME, Skipped, landing_files, scan_landing, sha256_file
 from ccq.settings import DBT_PROJECT_DIR, PROJECT_ROOT, SEEDS_DIR, Paths
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -79,6 +79,11 @@ def landing_state(paths: Paths) -> list[LandingFile]:
         m = FILE_NAME.match(p.name)
         out.append(LandingFile(f"{m.group('table')}/{p.name}", m.group("day"), sha256_file(p), p))
     return out
+
+
+def skipped_landing(paths: Paths) -> list[Skipped]:
+    """What is in the landing folder but is never loaded, and why (symlinks, folders, odd names)."""
+    return scan_landing(paths.landing)[1]
 
 
 def loaded_files(db: Path | None) -> dict[str, str]:
@@ -261,15 +266,16 @@ def run_build(instance, paths: Paths, progress: Callable[[str], None] = print,
 
 def project_fingerprint() -> str:
     """Digest of what the incremental models are computed with: models, macros, project file,
-    seeds (reference data, definition parameters) and the personal-data salt. When it changes,
-    the rows built earlier are stale, so the next build is a full refresh."""
+    seeds (reference data, definition parameters) and the personal-data key's fingerprint. When it
+    changes, the rows built earlier are stale, so the next build is a full refresh."""
     h = hashlib.sha256()
     files = [DBT_PROJECT_DIR / "dbt_project.yml", *DBT_PROJECT_DIR.glob("models/**/*"),
              *DBT_PROJECT_DIR.glob("macros/**/*"), *SEEDS_DIR.glob("*")]
     for f in sorted(p for p in files if p.is_file()):
         h.update(f.relative_to(PROJECT_ROOT).as_posix().encode())
         h.update(f.read_bytes())
-    h.update(hashlib.sha256(os.environ.get("CCQ_PII_SALT", "").encode()).digest())
+    from ccq.pii import key_fingerprint  # an HMAC of a fixed label, never the key: a rotated key rebuilds
+    h.update(key_fingerprint().encode())
     return h.hexdigest()
 
 
@@ -386,6 +392,7 @@ def status(paths: Paths, instance, runs: int = 10) -> dict:
     for f in changed_files(paths, against="snapshot"):
         by_day.setdefault(f.day, []).append(f.file_id)
     out["waiting"] = sorted(by_day.items())
+    out["skipped"] = skipped_landing(paths)
     return out
 
 

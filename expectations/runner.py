@@ -888,9 +888,17 @@ def validate_acd_events(
     ]
 
 
+def raw_files_filter(table_name: str, days: list[str]) -> str:
+    """The partition of a raw table that the extract files of these days delivered (a day can
+    have several: a copy, what `ccq ingest` wrote beside a system's own extract)."""
+    # <table>/<table>_<YYYY-MM-DD><anything not starting with a digit>.csv (ccq.ingest.loader.FILE_NAME)
+    listed = ", ".join(f"'{d}'" for d in days)
+    return (f"(starts_with(_file_id, '{table_name}/{table_name}_') "
+            f"and substr(_file_id, {len(table_name) * 2 + 3}, 10) in ({listed}))")
+
+
 def raw_file_filter(table_name: str, day: str) -> str:
-    """The partition of a raw table that one extract file delivered."""
-    return f"_file_id = '{table_name}/{table_name}_{day}.csv'"
+    return raw_files_filter(table_name, [day])
 
 
 def _raw_gx_suites(table_name: str) -> list[str]:
@@ -938,8 +946,7 @@ def validate_raw_days(
         out[d] = [validate(con, n, where=where, batch_rows=batch_rows,
                            parameters=params if n == suite_names[-1] else parameters) for n in suite_names]
         return out
-    files = ", ".join(f"'{table_name}/{table_name}_{d}.csv'" for d in days)
-    where_all = f"_file_id in ({files})"
+    where_all = raw_files_filter(table_name, days)
     for n in suite_names:
         together = validate(con, n, where=where_all, batch_rows=batch_rows, parameters=parameters)
         if together.success:
@@ -958,7 +965,7 @@ def validate_raw_days(
 def _rows_per_day(con, suite_name: str, table_name: str, where_all: str) -> dict[str, int]:
     """Rows of each day's frame (what validate with that day's filter would count), in one query."""
     spec = SUITES[suite_name]
-    day = f"regexp_extract(_file_id, '_(\\d{{4}}-\\d{{2}}-\\d{{2}})\\.csv$', 1)"
+    day = f"substr(_file_id, {len(table_name) * 2 + 3}, 10)"  # <table>/<table>_<YYYY-MM-DD>...
     if spec.frame_sql is QUEUE_LEGS_SQL:
         # A leg belongs to the frame of every day with one of its events.
         sql = (f"select {day}, count(*) from (select distinct _file_id, contact_id, queue_leg from {spec.relation} "

@@ -21,8 +21,8 @@ from dagster import (
 )
 
 from ccq.contract import tables
-from ccq.ingest import load_file
-from ccq.ingest.loader import landing_files, FILE_NAME
+from ccq.ingest import LoadError, load_file
+from ccq.ingest.loader import FILE_NAME, scan_landing
 from ccq.quality import record_suite_results
 from ccq.reference import queue_ids
 from orchestration.partitions import extract_days
@@ -82,13 +82,20 @@ def raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResource):
     days = sorted(context.partition_keys) if context.has_partition_key_range or context.has_partition_key else []
     selected = {k for k in context.selected_asset_keys}
     by_table: dict[str, list] = {}
-    files = [p for p in landing_files(warehouse.paths.landing) if FILE_NAME.match(p.name).group("day") in set(days)]
+    landing, skipped = scan_landing(warehouse.paths.landing)
+    for s in skipped:
+        context.log.warning(f"not loaded: {s}")
+    files = [p for p in landing if FILE_NAME.match(p.name).group("day") in set(days)]
     with warehouse.connect() as con:
         for i, path in enumerate(files, 1):
             table_name = FILE_NAME.match(path.name).group("table")
             if raw_key(table_name) not in selected:
                 continue
-            result = load_file(con, path)
+            try:
+                result = load_file(con, path)
+            except (LoadError, OSError) as e:  # gone or unreadable since the scan: the other files still load
+                context.log.warning(f"not loaded: {path}: {e}")
+                continue
             by_table.setdefault(table_name, []).append(result)
             if i % 50 == 0 or i == len(files):
                 context.log.info(f"progress: loaded {i}/{len(files)} files")

@@ -41,6 +41,13 @@ def hand_built_snapshot(hand_built):
     con.close()
 
 
+def source_id(fmt: str, path: Path) -> str:
+    """The audit file id of a source file an adapter ingested: its name and its content."""
+    import hashlib
+
+    return f"source:{fmt}/{path.name}@{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}"
+
+
 def warehouse_copy(paths: Paths, work: Path) -> Path:
     """A copy of a built warehouse in `work`: dbt can write to it while other tests read the original."""
     work.mkdir(parents=True, exist_ok=True)

@@ -287,3 +287,115 @@ def test_timestamps_in_the_future_are_critical_and_named(con):
     early = validate(con, "raw_acd_queue_events", parameters={"now_utc": datetime(2026, 3, 2, 8, 0, 5), "queue_ids": queue_ids()})
     assert next(o for o in early.outcomes if o.name == "event_at_not_in_future").unexpected_count == 2
     assert_reconciles(con)
+
+
+def test_a_quoted_field_over_the_line_limit_is_quarantined_like_an_unquoted_one(con, tmp_path):
+    """One limit for every line: quoting a huge field does not smuggle it in as one row."""
+    huge = "x" * (MAX_LINE_BYTES + 1_000)
+    path = tmp_path / "acd_queue_events_2026-03-02.csv"
+    path.write_text(
+        ACD_HEADER
+        + "h01,c01,1,2026-03-02T08:00:00Z,ENTERQUEUE,Q_GENERAL,,+447700900001,CUST01,\n"
+        + f'h02,c01,1,2026-03-02T08:00:10Z,CONNECT,Q_GENERAL,A0001,,,"{huge},with,commas"\n'
+        + f"h03,c01,1,2026-03-02T08:01:00Z,COMPLETE,Q_GENERAL,A0001,,,{huge}\n"
+        + "h04,c01,1,2026-03-02T08:02:30Z,ACWEND,Q_GENERAL,A0001,,,\n",
+        encoding="utf-8",
+    )
+    r = load_file(con, path)
+    assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (4, 2, 2)
+    got = [(line, field, rule) for _, line, field, rule, _ in quarantine(con)]
+    assert got == [(3, "detail", "parse"), (4, "detail", "parse")]
+    messages = [m for *_, m in quarantine(con)]
+    assert f"detail is {len(huge) + len(',with,commas') + 2:,} bytes" in messages[0]  # the quoted field, quotes and all
+    assert f"detail is {len(huge):,} bytes" in messages[1]
+    assert loaded_lines(con) == [2, 5]
+    assert_reconciles(con)
+
+
+# ---------------------------------------------------------------- the landing folder itself
+
+def hostile_landing(tmp_path):
+    """A landing folder as a careless or hostile user leaves it: a symlink to a file outside,
+    folders and a symlink to a folder named like extracts, copies with spaces and Chinese in
+    their names, stray files, an unknown table, an impossible date."""
+    import os
+
+    landing = tmp_path / "landing"
+    acd = landing / "acd_queue_events"
+    acd.mkdir(parents=True)
+    secret = tmp_path / "outside" / "passwd"
+    secret.parent.mkdir()
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n" * 48, encoding="utf-8")
+    os.symlink(secret, acd / "acd_queue_events_2026-03-01.csv")
+    (acd / "acd_queue_events_2026-03-03.csv").mkdir()
+    os.symlink(secret.parent, acd / "acd_queue_events_2026-03-05.csv")
+    good = ACD_HEADER + "h01,c01,1,2026-03-02T08:00:00Z,ENTERQUEUE,Q_GENERAL,,+447700900001,CUST01,\n"
+    (acd / "acd_queue_events_2026-03-02.csv").write_text(good, encoding="utf-8")
+    (acd / "acd_queue_events_2026-03-02 副本 (1).csv").write_text(
+        good.replace("h01", "h02"), encoding="utf-8")
+    (acd / "acd_queue_events_2026-13-45.csv").write_text(good, encoding="utf-8")
+    (acd / "ivr_sessions_2026-03-02.csv").write_text("x\n", encoding="utf-8")
+    (acd / "notes.txt").write_text("call Bob\n", encoding="utf-8")
+    (landing / "acd_queue_events_2026-03-02.csv").write_text(good, encoding="utf-8")
+    (landing / "unknown_table").mkdir()
+    os.symlink(secret.parent, landing / "ivr_sessions")
+    return landing, secret
+
+
+EXPECTED_SKIPS = {
+    "acd_queue_events_2026-03-02.csv": "not in a table folder",
+    "ivr_sessions": "a symbolic link",
+    "unknown_table": "is not a raw table of the contract",
+    "acd_queue_events/acd_queue_events_2026-03-01.csv": "a symbolic link",
+    "acd_queue_events/acd_queue_events_2026-03-03.csv": "a folder, not an extract file",
+    "acd_queue_events/acd_queue_events_2026-03-05.csv": "a symbolic link",
+    "acd_queue_events/acd_queue_events_2026-13-45.csv": "is not a date",
+    "acd_queue_events/ivr_sessions_2026-03-02.csv": "named for table 'ivr_sessions' but in the 'acd_queue_events' folder",
+    "acd_queue_events/notes.txt": "not named acd_queue_events_<YYYY-MM-DD>.csv",
+}
+
+
+def test_only_regular_files_inside_the_landing_folder_are_read_and_the_rest_is_reported(con, tmp_path):
+    from ccq.ingest import load_landing
+    from ccq.ingest.loader import scan_landing
+
+    landing, secret = hostile_landing(tmp_path)
+    files, skipped = scan_landing(landing)
+    assert [p.name for p in files] == ["acd_queue_events_2026-03-02 副本 (1).csv", "acd_queue_events_2026-03-02.csv"]
+    reasons = {s.path.relative_to(landing).as_posix(): s.reason for s in skipped}
+    assert set(reasons) == set(EXPECTED_SKIPS)
+    for name, why in EXPECTED_SKIPS.items():
+        assert why in reasons[name], (name, reasons[name])
+
+    loads = load_landing(con, landing)
+    assert [(r.file_id, r.rows_loaded) for r in loads] == [
+        ("acd_queue_events/acd_queue_events_2026-03-02 副本 (1).csv", 1), ("acd_queue_events/acd_queue_events_2026-03-02.csv", 1)]
+    assert all(r.file_date.isoformat() == "2026-03-02" for r in loads)
+    # Nothing of the file outside the folder reached the warehouse: no hash, no line, no quarantine.
+    assert con.execute("SELECT count(*) FROM audit.quarantine").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM audit.load_files WHERE source_file LIKE '%outside%' OR sha256 = ?",
+                       [__import__("hashlib").sha256(secret.read_bytes()).hexdigest()]).fetchone()[0] == 0
+    with pytest.raises(Exception, match="not a regular file"):
+        load_file(con, landing / "acd_queue_events" / "acd_queue_events_2026-03-01.csv")
+    assert_reconciles(con)
+
+
+def test_status_and_changed_days_go_on_past_what_cannot_be_read(tmp_path):
+    """`ccq status` lists what is not loaded and why instead of failing (IsADirectoryError on main)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    home = tmp_path / "home"
+    landing, _ = hostile_landing(home)
+    run = subprocess.run([str(Path(sys.executable).parent / "ccq"), "--home", str(home), "status"],
+                         capture_output=True, text=True, env={k: v for k, v in __import__("os").environ.items()
+                                                               if k not in ("CCQ_HOME", "DAGSTER_HOME")})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr
+    out = run.stdout
+    assert "Not loaded (in the landing folder, but never read), and why:" in out
+    for name in EXPECTED_SKIPS:
+        assert str(landing / name) in out, name
+    # The two readable files of 2026-03-02 wait to be loaded.
+    assert "2026-03-02: 2 file(s)" in out

@@ -9,7 +9,8 @@ AUDIT_DDL = [
     "CREATE SCHEMA IF NOT EXISTS audit",
     # One row per extract file: the reconciliation (rows_read = rows_loaded + rows_quarantined).
     """CREATE TABLE IF NOT EXISTS audit.load_files (
-        file_id VARCHAR PRIMARY KEY,      -- <table>/<file name>: a re-delivery under the same name replaces the file
+        file_id VARCHAR PRIMARY KEY,      -- <table>/<file name>: a re-delivery under the same name replaces the file;
+                                          -- source:<format>/<file name>@<sha256>: one per source content, kept
         table_name VARCHAR NOT NULL,
         file_date DATE,                   -- the day (partition) the extract covers, from its name
         source_file VARCHAR NOT NULL,     -- path it was loaded from
@@ -33,6 +34,24 @@ AUDIT_DDL = [
         message VARCHAR NOT NULL,
         raw_text VARCHAR,
         quarantined_at TIMESTAMP NOT NULL
+    )""",
+    # Every source file an adapter ingested (`ccq ingest`), once per content: a file already
+    # ingested under any name adds nothing. Its lines are kept (source_lines), so that each ingest
+    # maps all the files of its format together: two files of the same day, or a call that
+    # starts in one rotated log and ends in the next, give what one file with both would give.
+    """CREATE TABLE IF NOT EXISTS audit.source_files (
+        sha256 VARCHAR PRIMARY KEY,
+        format VARCHAR NOT NULL,          -- asterisk-queue-log | asterisk-cdr | anonymous-bank
+        time_zone VARCHAR NOT NULL,       -- the site time zone its local times were read in
+        source_file VARCHAR NOT NULL,     -- path it was first ingested from
+        bytes BIGINT NOT NULL,
+        encoding VARCHAR NOT NULL,
+        ingested_at TIMESTAMP NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS audit.source_lines (
+        sha256 VARCHAR NOT NULL,
+        line_no BIGINT NOT NULL,
+        raw VARCHAR NOT NULL
     )""",
     # Results of every validation (GX suites, table-level checks, dbt tests) the certification reads.
     """CREATE TABLE IF NOT EXISTS audit.check_results (

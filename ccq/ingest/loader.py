@@ -12,10 +12,15 @@ mid-file does not take the lines after it. Values transcoded from another encodi
 Loading is idempotent per file: the file id is `<table>/<file name>`; the same bytes
 again change nothing, different bytes under the same name (a corrected re-delivery)
 replace the earlier load, rows and quarantine alike.
+
+Only regular files inside the landing folder are read (`scan_landing`): a symlink, a
+directory or a file named unlike an extract is skipped and reported by name with the reason,
+and the run goes on. A line longer than MAX_LINE_BYTES is quarantined whatever its quoting.
 """
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tempfile
 import time
@@ -33,7 +38,12 @@ from ccq.contract import RAW_SCHEMA, Column, Table, table as contract_table, tab
 from ccq.ingest.audit import ensure_audit, ensure_raw
 from ccq.settings import MEMORY_LIMIT
 
-FILE_NAME = re.compile(r"^(?P<table>[a-z_]+?)_(?P<day>\d{4}-\d{2}-\d{2})\.csv$")
+# `<table>_<YYYY-MM-DD>.csv`, and the copies people make of such a file: anything after the date
+# that does not start with a digit ("acd_queue_events_2026-10-09 副本 (1).csv", "..._v2.csv").
+# Each is its own file id; staging keeps the latest version of every key, so a copy adds nothing twice.
+FILE_NAME = re.compile(r"^(?P<table>[a-z_]+?)_(?P<day>\d{4}-\d{2}-\d{2})(?P<copy>(?![0-9])[^/\\]*)?\.(?i:csv)$")
+FILE_LAYOUT = "<table>/<table>_<YYYY-MM-DD>.csv"
+# One limit for every line, quoted or not (the raw contract page documents it).
 MAX_LINE_BYTES = 2_000_000
 RAW_TEXT_LIMIT = 4_000
 
@@ -183,8 +193,8 @@ def load_file(
     tbl = contract_table(table_name)
     file_date = date.fromisoformat(m.group("day")) if m and m.group("table") == table_name else None
     file_id = f"{table_name}/{path.name}"
-    if not path.is_file():
-        raise LoadError(f"{path}: no such file")
+    if path.is_symlink() or not path.is_file():
+        raise LoadError(f"{path}: not a regular file (symlinks and folders are never read)")
     digest = sha256_file(path)
     seen = con.execute("SELECT sha256 FROM audit.load_files WHERE file_id = ?", [file_id]).fetchone()
     if seen and seen[0] == digest:
@@ -211,8 +221,12 @@ def _load_readable(con, tbl: Table, path: Path, readable: Path, file_id, file_da
 
     def quarantine_line(idx: int, field: str | None, rule: str, message: str) -> None:
         if field is None and "line size" in message.lower():
-            # Name the field that made the line too long (unquoted commas are close enough here).
-            commas = np.flatnonzero(data[starts[idx]:ends[idx]] == 44)
+            # Name the field that made the line too long: the widest span between the commas
+            # that are outside quotes (an even number of quotes before them on the line).
+            line = data[starts[idx]:ends[idx]]
+            commas = np.flatnonzero(line == 44)
+            quotes_before = np.cumsum(line == 34)[commas] if commas.size else commas
+            commas = commas[quotes_before % 2 == 0]
             bounds = np.concatenate(([-1], commas, [ends[idx] - starts[idx]]))
             longest = int(np.argmax(np.diff(bounds)))
             if longest < len(tbl.column_names):
@@ -256,18 +270,23 @@ def _load_readable(con, tbl: Table, path: Path, readable: Path, file_id, file_da
             elif data_lines.size:
                 # A quote left open would swallow the lines after it into one record: such a line
                 # is quarantined alone and blanked out, so the rest of the file keeps its lines.
-                unbalanced = _unbalanced_quote_lines(data, starts, ends, data_lines)
+                too_long = data_lines[(ends[data_lines] - starts[data_lines]) > MAX_LINE_BYTES]
+                for idx in too_long:
+                    quarantine_line(int(idx), None, "parse", "line size exceeds the maximum")
+                data_lines_ok = np.setdiff1d(data_lines, too_long, assume_unique=True)
+                unbalanced = _unbalanced_quote_lines(data, starts, ends, data_lines_ok)
                 for idx in unbalanced:
                     opened = _open_quote_field(_text(data, starts[idx], ends[idx]), want)
                     quarantine_line(int(idx), None, "parse",
                                     "unbalanced quotes: a quoted field"
                                     + (f" ({opened})" if opened else "")
                                     + " is not closed on this line (truncated record, or a line break inside quotes)")
-                kept = np.setdiff1d(data_lines, unbalanced, assume_unique=True)
+                kept = np.setdiff1d(data_lines_ok, unbalanced, assume_unique=True)
                 transcoded_from = encoding if readable != path else None
-                if kept.size and unbalanced.size:
+                set_aside = np.union1d(too_long, unbalanced)
+                if kept.size and set_aside.size:
                     with tempfile.TemporaryDirectory(prefix="ccq-load-") as tmp:
-                        blanked = _blank_lines(data, starts, ends, unbalanced, Path(tmp) / readable.name)
+                        blanked = _blank_lines(data, starts, ends, set_aside, Path(tmp) / readable.name)
                         rows_loaded, quarantined_in_sql = _parse_and_insert(
                             con, tbl, blanked, path, file_id, loaded_at, kept, quarantine_line,
                             transcoded_from=transcoded_from)
@@ -431,14 +450,69 @@ def _parse_and_insert(con, tbl: Table, readable: Path, path: Path, file_id, load
     return int(n), int(quarantined)
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """Something in the landing folder that is not loaded, and why."""
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+def scan_landing(landing: Path, tables_wanted: Iterable[str] | None = None) -> tuple[list[Path], list[Skipped]]:
+    """The extract files to load, and everything else in the landing folder with the reason it
+    is not loaded. Only regular files directly inside landing/<table>/ are read: a symlink (it
+    could point anywhere on the machine), a folder, a device or a file named unlike an extract
+    is skipped, never followed, so nothing a user drops there stops the run or reads outside it."""
+    known = set(tables())
+    wanted = set(tables_wanted) if tables_wanted else known
+    files: list[Path] = []
+    skipped: list[Skipped] = []
+    if not landing.is_dir():
+        return files, skipped
+    for top in sorted(os.scandir(landing), key=lambda e: e.name):
+        where = Path(top.path)
+        if top.is_symlink():
+            skipped.append(Skipped(where, "a symbolic link: only regular files inside the landing folder are read"))
+        elif not top.is_dir(follow_symlinks=False):
+            skipped.append(Skipped(where, f"not in a table folder: extracts go in {FILE_LAYOUT}"))
+        elif top.name not in known:
+            skipped.append(Skipped(where, f"{top.name!r} is not a raw table of the contract (ccq contract lists them)"))
+        elif top.name in wanted:
+            for entry in sorted(os.scandir(top.path), key=lambda e: e.name):
+                why = _not_an_extract(entry, top.name)
+                if why:
+                    skipped.append(Skipped(Path(entry.path), why))
+                else:
+                    files.append(Path(entry.path))
+    return files, skipped
+
+
+def _not_an_extract(entry: os.DirEntry, table: str) -> str | None:
+    if entry.is_symlink():
+        return "a symbolic link: only regular files inside the landing folder are read"
+    if entry.is_dir(follow_symlinks=False):
+        return "a folder, not an extract file"
+    if not entry.is_file(follow_symlinks=False):
+        return "not a regular file"
+    if not os.access(entry.path, os.R_OK):
+        return "not readable (file permissions)"
+    m = FILE_NAME.match(entry.name)
+    if not m:
+        return f"not named {table}_<YYYY-MM-DD>.csv"
+    if m.group("table") != table:
+        return f"named for table {m.group('table')!r} but in the {table!r} folder"
+    try:
+        date.fromisoformat(m.group("day"))
+    except ValueError:
+        return f"{m.group('day')} in its name is not a date"
+    return None
+
+
 def landing_files(landing: Path, tables_wanted: Iterable[str] | None = None) -> list[Path]:
-    names = set(tables_wanted) if tables_wanted else set(tables())
-    out = []
-    for name in sorted(names):
-        folder = landing / name
-        if folder.is_dir():
-            out += sorted(p for p in folder.glob(f"{name}_*.csv") if FILE_NAME.match(p.name))
-    return out
+    return scan_landing(landing, tables_wanted)[0]
 
 
 def load_landing(

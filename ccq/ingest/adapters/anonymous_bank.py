@@ -13,9 +13,8 @@ from typing import Callable
 
 import duckdb
 
-from ccq.contract import table as contract_table
-from ccq.ingest.adapters.base import (AdapterResult, SourceFile, read_lines, record_source, register, source_files,
-                                      write_contract_files)
+from ccq.ingest.adapters.base import (AdapterResult, Source, SourceFile, read_lines, record_source, register,
+                                      write_contract_files, write_header_only)
 
 FORMAT = "anonymous-bank"
 SITE_ID = "AB"
@@ -202,9 +201,8 @@ def _acd_sql() -> str:
     ])
 
 
-def _roster_sql(earlier_hires: str | None) -> str:
-    hire = "a.first_day" if earlier_hires is None else "least(a.first_day, coalesce(e.hire_date, a.first_day))"
-    join = "" if earlier_hires is None else f"LEFT JOIN ({earlier_hires}) e ON e.agent_id = a.agent_id"
+def _roster_sql() -> str:
+    # Every month ingested is mapped together, so an agent's first day is their first call in any of them.
     return f"""
         WITH agents AS (
             SELECT agent_id, min(server) AS agent_name, min(call_date) AS first_day
@@ -212,45 +210,12 @@ def _roster_sql(earlier_hires: str | None) -> str:
         ),
         days AS (SELECT DISTINCT call_date AS snapshot_date FROM _ab_calls)
         SELECT a.agent_id, a.agent_name, '{TEAM_ID}' AS team_id, CAST(NULL AS VARCHAR) AS supervisor_id,
-               '{SITE_ID}' AS site_id, {hire} AS hire_date, CAST(NULL AS DATE) AS leave_date,
+               '{SITE_ID}' AS site_id, a.first_day AS hire_date, CAST(NULL AS DATE) AS leave_date,
                CAST(NULL AS VARCHAR) AS employment_type, CAST(NULL AS DOUBLE) AS weekly_hours, d.snapshot_date
-        FROM agents a JOIN days d ON a.first_day <= d.snapshot_date {join}"""
+        FROM agents a JOIN days d ON a.first_day <= d.snapshot_date"""
 
 
-def _typed_landing(table_name: str, files: list[Path]) -> str:
-    """The rows of existing landing files, typed like the contract (for merging)."""
-    tbl = contract_table(table_name)
-    spec = "{" + ", ".join(f"'{c.name}': 'VARCHAR'" for c in tbl.columns) + "}"
-    casts = []
-    for c in tbl.columns:
-        v = f"nullif(\"{c.name}\", '')"
-        if c.data_type == "TIMESTAMP":
-            casts.append(f"timezone('UTC', CAST({v} AS TIMESTAMPTZ)) AS \"{c.name}\"")
-        else:
-            casts.append(f"CAST({v} AS {c.data_type}) AS \"{c.name}\"")
-    listed = "[" + ", ".join(_sql_text(str(p)) for p in files) + "]"
-    return (f"SELECT {', '.join(casts)} FROM read_csv({listed}, header = true, columns = {spec}, auto_detect = false, "
-            f"delim = ',', quote = '\"', escape = '\"')")
-
-
-def _write(con, table_name: str, new_sql: str, day_expr: str, key: tuple[str, ...], landing: Path) -> tuple[list[Path], int]:
-    # write_contract_files replaces a day's file; rows already there for the same UTC day (the
-    # previous month's last evening, another source) are kept unless this run delivers them again.
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _ab_new AS {new_sql}")
-    days = [d for (d,) in con.execute(f"SELECT DISTINCT CAST({day_expr} AS DATE) FROM _ab_new").fetchall()]
-    existing = [p for d in days if (p := landing / table_name / f"{table_name}_{d.isoformat()}.csv").is_file()]
-    relation = "SELECT * FROM _ab_new"
-    if existing:
-        k = ", ".join(f'"{c}"' for c in key)
-        relation += (f" UNION ALL BY NAME SELECT old.* FROM ({_typed_landing(table_name, existing)}) old "
-                     f"ANTI JOIN _ab_new USING ({k})")
-    files, _ = write_contract_files(con, table_name, relation, day_expr, landing)
-    written = con.execute("SELECT count(*) FROM _ab_new").fetchone()[0]
-    con.execute("DROP TABLE _ab_new")
-    return files, int(written)
-
-
-def _empty_days(con, table_name: str, tz: str, landing: Path) -> list[Path]:
+def _empty_days(con, table_name: str, tz: str, landing: Path, suffix: str) -> list[Path]:
     """A header-only extract for every UTC day the source's local days touch without a row
     (the centre is closed at night): the source was delivered for that day and had nothing,
     which is not the same as an extract that never came."""
@@ -260,24 +225,13 @@ def _empty_days(con, table_name: str, tz: str, landing: Path) -> list[Path]:
         FROM _ab_calls""").fetchone()
     if first is None:
         return []
-    header = ",".join(contract_table(table_name).column_names) + "\n"
     out = []
     for (day,) in con.execute("SELECT CAST(unnest(range(?::DATE, ?::DATE + 1, INTERVAL 1 DAY)) AS DATE)", [first, last]).fetchall():
-        path = landing / table_name / f"{table_name}_{day.isoformat()}.csv"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(header, encoding="utf-8")
+        path = landing / table_name / f"{table_name}_{day.isoformat()}{suffix}.csv"
+        if not path.is_file() or path.is_symlink():
+            write_header_only(path, table_name)
             out.append(path)
     return out
-
-
-def _earlier_hires(landing: Path) -> str | None:
-    folder = landing / "hr_roster"
-    if not folder.is_dir() or not any(folder.glob("hr_roster_*.csv")):
-        return None
-    files = sorted(folder.glob("hr_roster_*.csv"))
-    return (f"SELECT agent_id, min(hire_date) AS hire_date FROM ({_typed_landing('hr_roster', files)}) "
-            f"WHERE agent_id LIKE 'AB-%' GROUP BY agent_id")
 
 
 def _notes(con: duckdb.DuckDBPyConnection, src: int) -> tuple[str, ...]:
@@ -314,16 +268,15 @@ def _notes(con: duckdb.DuckDBPyConnection, src: int) -> tuple[str, ...]:
     return tuple(f"{label}: {n}" for label, n in zip(labels, counts))
 
 
-@register(FORMAT)
+@register(FORMAT, ("*.txt",))
 def anonymous_bank(
     con: duckdb.DuckDBPyConnection,
-    sources: list[Path],
+    paths: list[Source],
     landing: Path,
+    suffix: str,
     site_time_zone: str,
-    encoding: str,
     progress: Callable[[str], None],
 ) -> AdapterResult:
-    paths = source_files(sources, ("*.txt",))
     result = AdapterResult(format=FORMAT)
     if not paths:
         return result
@@ -336,7 +289,7 @@ def anonymous_bank(
     con.execute("CREATE OR REPLACE TEMP TABLE _ab_headers (src INTEGER, header_line BIGINT)")
     try:
         progress(f"anonymous-bank: reading {', '.join(p.name for p in paths)}")
-        read_lines(con, paths, encoding, "_ab_raw_lines")
+        read_lines(con, paths, "_ab_raw_lines")
         con.execute("CREATE OR REPLACE TEMP TABLE _ab_lines AS SELECT file_idx AS src, line_no, raw AS line FROM _ab_raw_lines")
         for i, path in enumerate(paths):
             con.execute("INSERT INTO _ab_headers VALUES (?, ?)", [i, _check_header(con, i, path)])
@@ -344,14 +297,16 @@ def anonymous_bank(
         _stage_quarantine(con, [p.name for p in paths])
         _stage_calls(con, site_time_zone)
 
-        for table_name, sql, day_expr, key in (
-            ("ivr_sessions", _ivr_sql(), "entered_at", ("session_id",)),
-            ("acd_queue_events", _acd_sql(), "event_at", ("event_id",)),
-            ("hr_roster", _roster_sql(_earlier_hires(landing)), "snapshot_date", ("agent_id", "snapshot_date")),
+        # Every month ingested so far is mapped again together, into files of this adapter's own
+        # (the suffix): another source's extracts for the same days stay as they are.
+        for table_name, sql, day_expr in (
+            ("ivr_sessions", _ivr_sql(), "entered_at"),
+            ("acd_queue_events", _acd_sql(), "event_at"),
+            ("hr_roster", _roster_sql(), "snapshot_date"),
         ):
-            files, n = _write(con, table_name, sql, day_expr, key, landing)
+            files, n = write_contract_files(con, table_name, sql, day_expr, landing, suffix)
             if table_name != "hr_roster":
-                files += _empty_days(con, table_name, site_time_zone, landing)
+                files += _empty_days(con, table_name, site_time_zone, landing, suffix)
             result.files += files
             result.written[table_name] = n
             progress(f"anonymous-bank: {n:,} {table_name} rows in {len(files)} landing files")
@@ -362,13 +317,13 @@ def anonymous_bank(
                 "(SELECT count(DISTINCT line_no) FROM _ab_bad WHERE src = $1)", [i]).fetchone()
             mapped = con.execute("SELECT count(*) FROM _ab_calls WHERE src = ?", [i]).fetchone()[0]
             src = SourceFile(path, int(read), int(mapped), int(quarantined), _notes(con, i))
-            record_source(con, FORMAT, src, encoding,
+            record_source(con, FORMAT, src,
                           "SELECT line_no, field, rule, message, raw_text FROM _ab_bad WHERE src = ?", [i])
             result.sources.append(src)
             progress(f"anonymous-bank: {path.name}: {read:,} rows read = {mapped:,} mapped + {quarantined:,} quarantined")
             for note in src.notes:
                 progress(f"anonymous-bank: {path.name}: {note}")
     finally:
-        for t in ("_ab_raw_lines", "_ab_lines", "_ab_headers", "_ab_rows", "_ab_bad", "_ab_calls", "_ab_new"):
+        for t in ("_ab_raw_lines", "_ab_lines", "_ab_headers", "_ab_rows", "_ab_bad", "_ab_calls"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
     return result

@@ -10,8 +10,8 @@ from typing import Callable
 
 import duckdb
 
-from ccq.ingest.adapters.asterisk_queue_log import reconcile
-from ccq.ingest.adapters.base import AdapterResult, read_lines, register, source_files, write_contract_files
+from ccq.ingest.adapters.asterisk_queue_log import _values, reconcile
+from ccq.ingest.adapters.base import AdapterResult, Source, read_lines, register, write_contract_files
 
 FORMAT = "asterisk-cdr"
 # Per-account files repeat Master.csv's records, so a folder contributes only its Master files.
@@ -56,17 +56,16 @@ def _in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
-@register(FORMAT)
+@register(FORMAT, FOLDER_PATTERNS)
 def asterisk_cdr(
     con: duckdb.DuckDBPyConnection,
-    sources: list[Path],
+    files: list[Source],
     landing: Path,
+    suffix: str,
     site_time_zone: str,
-    encoding: str,
     progress: Callable[[str], None],
 ) -> AdapterResult:
-    files = source_files(sources, FOLDER_PATTERNS)
-    read_lines(con, files, encoding, "_cdr_lines")
+    read_lines(con, files, "_cdr_lines")
     progress(f"{FORMAT}: {con.execute('SELECT count(*) FROM _cdr_lines').fetchone()[0]} lines in {len(files)} file(s)")
     site_id = site_for(site_time_zone)
 
@@ -74,7 +73,7 @@ def asterisk_cdr(
     # a line whose fields do not add back up to its length has broken quoting.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _cdr_split AS
-        SELECT file_idx, line_no, raw, f,
+        SELECT file_idx, line_no, raw, encoding, dup_file_idx, dup_line_no, f,
                list_sum(list_transform(f, lambda x: length(x))) + len(f) - 1 = length(raw) AS well_formed,
                list_transform(f, lambda x: CASE WHEN starts_with(x, '"') THEN replace(x[2:-2], '""', '"') ELSE x END) AS v
         FROM (SELECT *, regexp_extract_all(',' || raw, ',("(?:[^"]|"")*"|[^,"]*)', 1) AS f FROM _cdr_lines)"""
@@ -106,6 +105,7 @@ def asterisk_cdr(
     )
 
     tz = site_time_zone.replace("'", "''")
+    names = _values([(i, f.name) for i, f in enumerate(files)], "n(dup_idx, dup_name)")
 
     def utc(local: str) -> str:
         return f"CAST(timezone('{tz}', {local}) AS TIMESTAMP)"
@@ -118,7 +118,7 @@ def asterisk_cdr(
 
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _cdr_parsed AS
-        SELECT s.file_idx, s.line_no, s.raw, s.well_formed, len(s.v) AS ncols, l.ncols AS layout_ncols,
+        SELECT s.file_idx, s.line_no, s.raw, s.encoding, s.dup_file_idx, s.dup_line_no, s.well_formed, len(s.v) AS ncols, l.ncols AS layout_ncols,
                coalesce(l.known, false) AS known_layout, s.v[2] AS src, s.v[3] AS dst, s.v[4] AS dcontext, s.v[6] AS channel, s.v[7] AS dstchannel,
                s.v[10] AS start_text, s.v[11] AS answer_text, s.v[12] AS end_text,
                try_cast(s.v[13] AS BIGINT) AS duration, try_cast(s.v[14] AS BIGINT) AS billsec,
@@ -135,6 +135,7 @@ def asterisk_cdr(
         SELECT *,
             CASE
                 WHEN contains(raw, chr(65533)) THEN 'encoding'
+                WHEN dup_file_idx IS NOT NULL THEN 'duplicate'
                 WHEN NOT well_formed THEN 'parse'
                 WHEN NOT known_layout THEN 'field_count'
                 WHEN ncols <> layout_ncols THEN 'field_count'
@@ -146,14 +147,16 @@ def asterisk_cdr(
                 WHEN disposition NOT IN {_in(DISPOSITIONS)} THEN 'allowed_values'
             END AS rule,
             CASE
-                WHEN contains(raw, chr(65533)) OR NOT well_formed OR NOT known_layout OR ncols <> layout_ncols THEN NULL
+                WHEN contains(raw, chr(65533)) OR dup_file_idx IS NOT NULL OR NOT well_formed OR NOT known_layout OR ncols <> layout_ncols THEN NULL
                 WHEN start_text = '' OR start_local IS NULL THEN 'start'
                 WHEN end_text = '' OR end_local IS NULL THEN 'end'
                 WHEN answer_text <> '' AND answer_local IS NULL THEN 'answer'
                 WHEN disposition NOT IN {_in(DISPOSITIONS)} THEN 'disposition'
             END AS field,
             CASE
-                WHEN contains(raw, chr(65533)) THEN 'bytes that are not valid ' || ? || ' (shown as U+FFFD)'
+                WHEN contains(raw, chr(65533)) THEN 'bytes that are not valid ' || encoding || ' (shown as U+FFFD)'
+                WHEN dup_file_idx IS NOT NULL THEN 'the same record as line ' || dup_line_no || ' of ' || n.dup_name
+                    || ', ingested before: one call, counted once'
                 WHEN NOT well_formed THEN 'unbalanced quotes: the line cannot be split into fields'
                 WHEN NOT known_layout THEN ncols || ' columns: not a cdr_csv layout (16 to 21 columns)'
                 WHEN ncols <> layout_ncols THEN ncols || ' columns where this file has ' || layout_ncols
@@ -164,8 +167,7 @@ def asterisk_cdr(
                 WHEN answer_text <> '' AND answer_local IS NULL THEN 'answer: cannot read ''' || left(answer_text, 40) || ''' as YYYY-MM-DD HH:MM:SS'
                 WHEN disposition NOT IN {_in(DISPOSITIONS)} THEN 'disposition: unknown code ''' || left(disposition, 40) || ''' (allowed: {', '.join(DISPOSITIONS)})'
             END AS message
-        FROM _cdr_parsed""",
-        [encoding],
+        FROM _cdr_parsed LEFT JOIN {names} ON n.dup_idx = dup_file_idx"""
     )
 
     # Local -> UTC. Where the clocks went back a local time has two readings; of the pairs of
@@ -272,10 +274,10 @@ def asterisk_cdr(
                '{site_id.replace("'", "''")}' AS site_id, CAST(NULL AS VARCHAR) AS agent_id,
                started_at, answered_at, ended_at, disposition
         FROM _cdr_legs"""
-    files_out, n = write_contract_files(con, "pbx_call_legs", legs_sql, "started_at", landing)
+    files_out, n = write_contract_files(con, "pbx_call_legs", legs_sql, "started_at", landing, suffix)
     progress(f"{FORMAT}: {n} pbx_call_legs rows in {len(files_out)} landing file(s)")
     result = AdapterResult(
-        FORMAT, reconcile(con, FORMAT, files, encoding, "_cdr_lines", "_cdr_status"), {"pbx_call_legs": n}, files_out
+        FORMAT, reconcile(con, FORMAT, files, "_cdr_lines", "_cdr_status"), {"pbx_call_legs": n}, files_out
     )
     for t in ("_cdr_lines", "_cdr_split", "_cdr_layout", "_cdr_parsed", "_cdr_class", "_cdr_times", "_cdr_legs", "_cdr_status"):
         con.execute(f"DROP TABLE IF EXISTS {t}")

@@ -11,7 +11,7 @@ from typing import Callable
 
 import duckdb
 
-from ccq.ingest.adapters.base import (AdapterResult, SourceFile, read_lines, record_source, register, source_files,
+from ccq.ingest.adapters.base import (AdapterResult, Source, SourceFile, read_lines, record_source, register,
                                       write_contract_files)
 
 FORMAT = "asterisk-queue-log"
@@ -94,7 +94,7 @@ def _values(rows: list[tuple], alias: str) -> str:
 
 
 def reconcile(
-    con: duckdb.DuckDBPyConnection, fmt: str, files: list[Path], encoding: str, lines: str, status: str,
+    con: duckdb.DuckDBPyConnection, fmt: str, files: list[Source], lines: str, status: str,
 ) -> list[SourceFile]:
     """Record every source file in the audit: `status`(file_idx, line_no, mapped, field, rule,
     message) has one row per line of `lines`; unmapped lines go to audit.quarantine."""
@@ -107,11 +107,11 @@ def reconcile(
     }
     read = dict(con.execute(f"SELECT file_idx, count(*) FROM {lines} GROUP BY 1").fetchall())
     out = []
-    for idx, path in enumerate(files):
+    for idx, source in enumerate(files):
         mapped, quarantined = counts.get(idx, (0, 0))
-        src = SourceFile(path, int(read.get(idx, 0)), int(mapped), int(quarantined))
+        src = SourceFile(source, int(read.get(idx, 0)), int(mapped), int(quarantined))
         record_source(
-            con, fmt, src, encoding,
+            con, fmt, src,
             quarantine_sql=f"""SELECT s.line_no, s.field, s.rule, s.message, left(l.raw, {RAW_TEXT_LIMIT}) AS raw_text
                                FROM {status} s JOIN {lines} l USING (file_idx, line_no)
                                WHERE s.file_idx = ? AND NOT s.mapped""",
@@ -121,17 +121,17 @@ def reconcile(
     return out
 
 
-@register(FORMAT)
+# Epoch seconds carry no local time: files ingested with any --time-zone map together.
+@register(FORMAT, FOLDER_PATTERNS, local_times=False)
 def asterisk_queue_log(
     con: duckdb.DuckDBPyConnection,
-    sources: list[Path],
+    files: list[Source],
     landing: Path,
+    suffix: str,
     site_time_zone: str,
-    encoding: str,
     progress: Callable[[str], None],
 ) -> AdapterResult:
-    files = source_files(sources, FOLDER_PATTERNS)
-    read_lines(con, files, encoding, "_aq_lines")
+    read_lines(con, files, "_aq_lines")
     progress(f"{FORMAT}: {con.execute('SELECT count(*) FROM _aq_lines').fetchone()[0]} lines in {len(files)} file(s)")
 
     null_ids = ", ".join(f"'{v}'" for v in NULL_IDS)
@@ -142,9 +142,11 @@ def asterisk_queue_log(
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _aq_parsed AS
         WITH split AS (
-            SELECT file_idx, line_no, string_split(raw, '|') AS f, contains(raw, chr(65533)) AS bad_encoding FROM _aq_lines
+            SELECT file_idx, line_no, string_split(raw, '|') AS f, contains(raw, chr(65533)) AS bad_encoding,
+                   encoding, dup_file_idx, dup_line_no
+            FROM _aq_lines
         ), typed AS (
-            SELECT file_idx, line_no, bad_encoding, len(f) AS n_fields, f[1] AS epoch_text,
+            SELECT file_idx, line_no, bad_encoding, encoding, dup_file_idx, dup_line_no, len(f) AS n_fields, f[1] AS epoch_text,
                    try_cast(trim(f[1]) AS BIGINT) AS epoch,
                    {ident('f[2]')} AS callid, {ident('f[3]')} AS queue, {ident('f[4]')} AS agent,
                    upper(trim(f[5])) AS event,
@@ -162,6 +164,7 @@ def asterisk_queue_log(
 
     call_map = _values([(k, v, EVENT_RANK[v]) for k, v in CALL_EVENTS.items()], "c(event, event_type, rank)")
     agent_map = _values(list(AGENT_EVENTS.items()), "a(event, action)")
+    names = _values([(i, f.name) for i, f in enumerate(files)], "n(file_idx, name)")
     skip_map = _values(
         [(k, "housekeeping", v) for k, v in HOUSEKEEPING.items()] + [(k, "not_mapped", v) for k, v in NOT_MAPPED.items()],
         "s(event, rule, note)",
@@ -171,6 +174,7 @@ def asterisk_queue_log(
         SELECT p.*, c.event_type, c.rank, a.action,
             CASE
                 WHEN p.bad_encoding THEN 'encoding'
+                WHEN p.dup_file_idx IS NOT NULL THEN 'duplicate'
                 WHEN p.n_fields < 5 THEN 'field_count'
                 WHEN p.epoch IS NULL THEN 'type'
                 WHEN p.epoch NOT BETWEEN 0 AND {MAX_EPOCH} THEN 'range'
@@ -181,7 +185,7 @@ def asterisk_queue_log(
                 WHEN a.action IS NOT NULL AND p.agent IS NULL THEN 'required'
             END AS rule,
             CASE
-                WHEN p.bad_encoding THEN NULL
+                WHEN p.bad_encoding OR p.dup_file_idx IS NOT NULL THEN NULL
                 WHEN p.n_fields < 5 THEN 'event'
                 WHEN p.epoch IS NULL OR p.epoch NOT BETWEEN 0 AND {MAX_EPOCH} THEN 'epoch'
                 WHEN s.rule IS NOT NULL OR (c.event_type IS NULL AND a.action IS NULL) THEN 'event'
@@ -190,7 +194,9 @@ def asterisk_queue_log(
                 WHEN a.action IS NOT NULL AND p.agent IS NULL THEN 'agent'
             END AS field,
             CASE
-                WHEN p.bad_encoding THEN 'bytes that are not valid ' || ? || ' (shown as U+FFFD)'
+                WHEN p.bad_encoding THEN 'bytes that are not valid ' || p.encoding || ' (shown as U+FFFD)'
+                WHEN p.dup_file_idx IS NOT NULL THEN 'the same line as line ' || p.dup_line_no || ' of ' || n.name
+                    || ', ingested before: one event, counted once'
                 WHEN p.n_fields < 5 THEN p.n_fields || ' field(s); a queue_log line has at least 5 (epoch|callid|queue|agent|event)'
                 WHEN p.epoch IS NULL THEN 'epoch ''' || left(p.epoch_text, 40) || ''' is not a whole number of seconds'
                 WHEN p.epoch NOT BETWEEN 0 AND {MAX_EPOCH} THEN 'epoch ' || p.epoch || ' is out of range'
@@ -203,8 +209,8 @@ def asterisk_queue_log(
         FROM _aq_parsed p
         LEFT JOIN {call_map} ON c.event = p.event
         LEFT JOIN {agent_map} ON a.event = p.event
-        LEFT JOIN {skip_map} ON s.event = p.event""",
-        [encoding],
+        LEFT JOIN {skip_map} ON s.event = p.event
+        LEFT JOIN {names} ON n.file_idx = p.dup_file_idx"""
     )
 
     # Queue legs: every ENTERQUEUE of a call opens the next leg; any other event belongs to the
@@ -292,9 +298,10 @@ def asterisk_queue_log(
         FROM mapped WHERE event_type IN ('COMPLETE', 'TRANSFER')"""
 
     reasons = _values(list(PAUSE_REASONS.items()), "r(reason_lc, code)")
+    # The agent field may be a person's name (a member name): the id carries a digest of it, not the name.
     agent_states_sql = f"""
         WITH states AS (
-            SELECT printf('%d-%s-%03d', epoch, agent, k) AS event_id, agent AS agent_id,
+            SELECT printf('%d-%s-%03d', epoch, left(md5(agent), 12), k) AS event_id, agent AS agent_id,
                    make_timestamp(epoch * 1000000) AS event_at,
                    CASE action WHEN 'ADD' THEN 'LOGIN' WHEN 'REMOVE' THEN 'LOGOUT' ELSE action END AS state,
                    CASE WHEN action = 'NOT_READY' AND d1 IS NOT NULL THEN coalesce(r.code, '{UNKNOWN_PAUSE_REASON}') END AS reason,
@@ -303,7 +310,7 @@ def asterisk_queue_log(
             WHERE NOT (action IN ('ADD', 'REMOVE') AND active_elsewhere > 0)
             UNION ALL
             -- A login makes the agent available at once.
-            SELECT printf('%d-%s-%03d', epoch, agent, k) || ':READY', agent, make_timestamp(epoch * 1000000),
+            SELECT printf('%d-%s-%03d', epoch, left(md5(agent), 12), k) || ':READY', agent, make_timestamp(epoch * 1000000),
                    'READY', NULL, ord, 1
             FROM _aq_agents
             WHERE action = 'LOGIN' OR (action = 'ADD' AND active_elsewhere = 0)
@@ -318,12 +325,12 @@ def asterisk_queue_log(
     files_out: list[Path] = []
     written: dict[str, int] = {}
     for table, sql in (("acd_queue_events", queue_events_sql), ("agent_state_events", agent_states_sql)):
-        paths, n = write_contract_files(con, table, sql, "event_at", landing)
+        paths, n = write_contract_files(con, table, sql, "event_at", landing, suffix)
         files_out += paths
         written[table] = n
         progress(f"{FORMAT}: {n} {table} rows in {len(paths)} landing file(s)")
 
-    result = AdapterResult(FORMAT, reconcile(con, FORMAT, files, encoding, "_aq_lines", "_aq_status"), written, files_out)
+    result = AdapterResult(FORMAT, reconcile(con, FORMAT, files, "_aq_lines", "_aq_status"), written, files_out)
     for t in ("_aq_lines", "_aq_parsed", "_aq_class", "_aq_calls", "_aq_agents", "_aq_status"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return result

@@ -1,0 +1,170 @@
+"""Errors a person can read: a bad option or argument of `ccq` is one line naming it and what is
+allowed, exit code 2, no traceback and no usage block; an error raised inside a command is one line
+`ccq <command>: <message>`; `ccq refresh` with nothing to load says where files go and exits 0."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ccq import cli
+from ccq.ingest.loader import LoadError
+
+
+@pytest.fixture
+def src(tmp_path) -> Path:
+    """A file that exists, for the commands that need a PATH."""
+    f = tmp_path / "queue_log"
+    f.write_text("1772611200|c1|Q_GENERAL|NONE|ENTERQUEUE||1001|1\n", encoding="utf-8")
+    return f
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """The CLI points these at its home; restore them after the test."""
+    for var in ("CCQ_HOME", "CCQ_DUCKDB_PATH", "DAGSTER_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / "unused" / var.lower()))
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    try:
+        code = cli.main([str(a) for a in argv])
+    except SystemExit as e:  # argparse's exit
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line(code: int, out: str, err: str, expected_code: int = 2) -> str:
+    assert code == expected_code, (code, out, err)
+    assert out == ""
+    assert "Traceback" not in err and "usage:" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+INGEST = ("ingest", "--format", "asterisk-queue-log", "--no-refresh")
+TZ_HELP = "is not an IANA time zone name (e.g. Europe/London, Asia/Shanghai, UTC)"
+
+
+@pytest.mark.parametrize("zone", ["../../etc/passwd", "Europe/Lon'don", "Mars/Olympus", "/etc/localtime",
+                                  'Europe/"London"', "Europe/../Europe/London", "", "BST"])
+def test_bad_time_zone(capsys, src, zone):
+    line = one_line(*run(capsys, *INGEST, "--time-zone", zone, src))
+    assert line == f"ccq ingest: --time-zone {zone!r} {TZ_HELP}"
+
+
+def test_time_zone_message_as_documented(capsys, src):
+    line = one_line(*run(capsys, *INGEST, "--time-zone", "Mars/Olympus", src))
+    assert line == ("ccq ingest: --time-zone 'Mars/Olympus' is not an IANA time zone name "
+                    "(e.g. Europe/London, Asia/Shanghai, UTC)")
+
+
+def test_good_time_zones_and_encodings_pass(src):
+    parse = cli.build_parser().parse_args
+    assert parse([*INGEST, "--time-zone", "Asia/Shanghai", str(src)]).time_zone == "Asia/Shanghai"
+    assert parse([*INGEST, "--time-zone", "europe/london", str(src)]).time_zone == "Europe/London"
+    assert parse([*INGEST, str(src)]).time_zone == "UTC"
+    assert parse([*INGEST, "--encoding", "gb18030", str(src)]).encoding == "gb18030"
+    args = parse(["backfill", "--from", "2026-03-01", "--to", "2026-03-04"])
+    assert (args.start, args.end) == ("2026-03-01", "2026-03-04")
+
+
+@pytest.mark.parametrize("argv, option, allowed", [
+    ((*INGEST, "--encoding", "klingon"), "--encoding 'klingon'", "is not a text encoding"),
+    ((*INGEST, "--encoding", "rot13"), "--encoding 'rot13'", "is not a text encoding"),
+    (("ingest", "--format", "nope"), "--format", "choose from"),
+    (("backfill", "--from", "2026-13-01", "--to", "2026-03-04"), "--from '2026-13-01'", "YYYY-MM-DD"),
+    (("backfill", "--from", "2026-03-01", "--to", "yesterday"), "--to 'yesterday'", "YYYY-MM-DD"),
+    (("kpis", "--period", "March"), "--period 'March'", "YYYY-MM-DD"),
+    (("generate", "--start", "2026-02-30"), "--start '2026-02-30'", "YYYY-MM-DD"),
+    (("app", "--port", "0"), "--port '0'", "1 to 65535"),
+    (("app", "--port", "70000"), "--port '70000'", "1 to 65535"),
+    (("dagster", "--port", "abc"), "--port 'abc'", "1 to 65535"),
+    (("demo", "--port", "-1"), "--port '-1'", "1 to 65535"),
+    (("generate", "--days", "0"), "--days '0'", "1 or more"),
+    (("generate", "--agents", "-5"), "--agents '-5'", "1 or more"),
+    (("demo", "--queues", "x"), "--queues 'x'", "1 or more"),
+    (("status", "--runs", "0"), "--runs '0'", "1 or more"),
+    (("kpis", "--grain", "year"), "--grain", "choose from"),
+])
+def test_bad_option(capsys, src, argv, option, allowed):
+    argv = (*argv, src) if argv[0] == "ingest" and "nope" not in argv else argv
+    line = one_line(*run(capsys, *argv))
+    assert line.startswith(f"ccq {argv[0]}: {option}"), line
+    assert allowed in line
+
+
+def test_ingest_path_that_does_not_exist(capsys, tmp_path):
+    missing = tmp_path / "no" / "queue_log"
+    line = one_line(*run(capsys, *INGEST, missing))
+    assert line == f"ccq ingest: PATH {str(missing)!r} does not exist (give the files or folders to read)"
+
+
+def test_from_after_to(capsys, env):
+    line = one_line(*run(capsys, "backfill", "--from", "2026-03-05", "--to", "2026-03-01"))
+    assert line == "ccq backfill: --from 2026-03-05 is after --to 2026-03-01"
+
+
+def test_raw_only_with_csv(capsys, env):
+    line = one_line(*run(capsys, "kpis", "--raw"))
+    assert line == "ccq kpis: --raw goes with --format csv only"
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (("frobnicate",), "ccq: command: invalid choice: 'frobnicate'"),
+    (("kpis", "--bogus"), "ccq: unrecognized arguments: --bogus"),
+    (("ingest",), "ccq ingest: the following arguments are required: --format, PATH"),
+    ((), "ccq: the following arguments are required: command"),
+])
+def test_unknown_or_missing(capsys, argv, expected):
+    assert one_line(*run(capsys, *argv)).startswith(expected)
+
+
+@pytest.mark.parametrize("error", [LoadError("acd_queue_events_x.csv: not a contract file name"),
+                                   ValueError("acd_queue_events_x.csv: not a contract file name"),
+                                   SystemExit("acd_queue_events_x.csv: not a contract file name")])
+def test_errors_inside_a_command_are_one_line(capsys, monkeypatch, error):
+    def command(args):
+        raise error
+
+    monkeypatch.setattr(cli, "cmd_contract", command)
+    line = one_line(*run(capsys, "contract"), expected_code=1)
+    assert line == "ccq contract: acd_queue_events_x.csv: not a contract file name"
+
+
+def test_bytes_not_valid_in_the_encoding_are_one_line(capsys, tmp_path, env):
+    f = tmp_path / "in" / "acd_queue_events_2026-03-04.csv"
+    f.parent.mkdir()
+    f.write_bytes(b"event_id,queue_id\n\xff\xfe,Q1\n")
+    code, out, err = run(capsys, "--home", tmp_path / "home", "ingest", "--format", "contract", "--encoding", "gb18030",
+                         "--no-refresh", f)
+    line = one_line(code, "", err, expected_code=1)
+    assert line.startswith(f"ccq ingest: {f}: line 2: bytes not valid gb18030"), line
+
+
+def _ccq(*argv: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("CCQ_HOME", "CCQ_DUCKDB_PATH", "DAGSTER_HOME")}
+    return subprocess.run([sys.executable, "-m", "ccq.cli", *argv], capture_output=True, text=True, env=env,
+                          timeout=300)
+
+
+@pytest.mark.parametrize("warehouse", ["none", "empty"])
+def test_refresh_with_nothing_to_load(tmp_path, warehouse):
+    home = tmp_path / "home"
+    if warehouse == "empty":  # a warehouse file that never loaded anything
+        (home / "warehouse").mkdir(parents=True)
+        duckdb.connect(str(home / "warehouse" / "ccq.duckdb")).close()
+    r = _ccq("--home", str(home), "refresh")
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr and "does not exist" not in r.stdout + r.stderr
+    assert "nothing to load" in r.stdout
+    assert str(home / "landing") in r.stdout
+    assert "<table>/<table>_<YYYY-MM-DD>.csv" in r.stdout and "ccq ingest" in r.stdout
+    assert not list((home / "publish").glob("ccq-*.duckdb")), "nothing was built or published"
