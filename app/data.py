@@ -167,16 +167,19 @@ def targets(path: str) -> pd.DataFrame:
 
 @st.cache_data(**_CACHE)
 def queues(path: str) -> pd.DataFrame:
+    """Every queue measured: configured, or registered from the data (is_configured false)."""
     return _query(
-        path, "SELECT queue_id, queue_name, queue_name_zh, site_id FROM reference.queues ORDER BY queue_name"
+        path,
+        "SELECT queue_id, queue_name, queue_name_zh, site_id, time_zone, is_configured, configuration_note "
+        "FROM marts.dim_queues ORDER BY queue_name",
     )
 
 
 @st.cache_data(**_CACHE)
 def sites(path: str) -> pd.DataFrame:
-    if has(path, "reference.sites"):
-        return _query(path, "SELECT site_id, site_name FROM reference.sites ORDER BY site_id")
-    return pd.DataFrame(columns=["site_id", "site_name"])
+    return _query(
+        path, "SELECT site_id, site_name, time_zone, is_configured, configuration_note FROM marts.dim_sites ORDER BY site_id"
+    )
 
 
 @st.cache_data(**_CACHE)

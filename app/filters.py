@@ -137,8 +137,8 @@ def queue_labels(path: str, lang: str) -> dict[str, str]:
 
 def site_labels(path: str) -> dict[str, str]:
     df = data.sites(path)
-    return {row.site_id: f"{row.site_name} ({row.site_id})" if row.site_name else row.site_id
-            for row in df.itertuples(index=False)}
+    return {row.site_id: f"{row.site_name} ({row.site_id})" if row.site_name and row.site_name != row.site_id
+            else row.site_id for row in df.itertuples(index=False)}
 
 
 def scope_label(sel: Selection) -> str:

@@ -139,6 +139,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "certified_values": "Certified values this period",
         "checks_failed": "Failing checks",
         "rows_quarantined": "Rows quarantined",
+        "unconfigured": "Queues and sites not configured",
+        "unconfigured_help": "{n} queue(s) or site(s) appear in the data but not in the seeds. Their values are "
+                             "published with the default definitions and stay uncertified until they are "
+                             "configured: run `ccq configure --write-missing`, review the rows it adds to "
+                             "seeds/, then refresh.",
+        "col_kind": "Kind",
+        "col_id": "Name in the data",
+        "time_zone": "Time zone",
         "certification_by_period": "Certification by KPI and period",
         "uncertified_values": "{n} uncertified value(s) in these periods.",
         "failing_checks": "Failing checks",
@@ -314,6 +322,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "certified_values": "本期已认证数值",
         "checks_failed": "未通过的检查",
         "rows_quarantined": "隔离行数",
+        "unconfigured": "未配置的队列和站点",
+        "unconfigured_help": "数据中有 {n} 个队列或站点未在种子数据中配置。其数值按默认定义计算并发布，"
+                             "在配置之前保持未认证：运行 `ccq configure --write-missing`，核对其在 seeds/ "
+                             "中追加的行，然后刷新。",
+        "col_kind": "类型",
+        "col_id": "数据中的名称",
+        "time_zone": "时区",
         "certification_by_period": "按指标和期间的认证状态",
         "uncertified_values": "这些期间有 {n} 个未认证数值。",
         "failing_checks": "未通过的检查",

@@ -8,6 +8,7 @@
     ccq app       start the Streamlit app on the published snapshot
     ccq dagster   start Dagster's UI (dagster dev) on the same working data
     ccq kpis      print KPI values with their certified flag
+    ccq configure the seed rows for queues and sites the data names but the seeds do not
     ccq generate  write demo extracts into the landing folder only
     ccq contract  the raw contract as a readable page
 
@@ -265,6 +266,12 @@ def cmd_status(args) -> int:
                 print(f"    {reason}")
     else:
         print("Failed runs: none among the last runs")
+    if st["unconfigured"]:
+        print()
+        print("Not configured in seeds/ (measured with defaults, published uncertified; "
+              "`ccq configure --write-missing` adds them for review):")
+        for kind, name, site, zone in st["unconfigured"]:
+            print(f"  {kind} {name}" + (f" at site {site}" if site else "") + f" ({zone})")
     if st["uncertified"]:
         print()
         print("Uncertified periods (whole centre) and why:")
@@ -272,6 +279,36 @@ def cmd_status(args) -> int:
             print(f"  {grain} {period}: {reasons}")
         if len(st["uncertified"]) > args.periods:
             print(f"  ... and {len(st['uncertified']) - args.periods} earlier period(s)")
+    return 0
+
+
+def cmd_configure(args) -> int:
+    from tabulate import tabulate
+
+    from ccq.publish import current_snapshot
+    from ccq.reference import append_seed_rows, missing_rows
+    from ccq.settings import SEEDS_DIR
+
+    paths = _use_home(args)
+    snap = current_snapshot(paths)
+    if snap is None:
+        raise UsageError("nothing published yet: run `ccq refresh` first, then configure what it found")
+    missing = missing_rows(snap)
+    if not missing:
+        print("Every queue and site in the published data is configured in seeds/.")
+        return 0
+    for name, rows in missing.items():
+        print(f"seeds/{name}.csv: {len(rows)} row(s) {'appended' if args.write_missing else 'missing'}")
+        print(tabulate(rows, headers="keys", tablefmt="simple"))
+        print()
+        if args.write_missing:
+            append_seed_rows(name, rows)
+    if args.write_missing:
+        print(f"Review the rows in {SEEDS_DIR} (names, Chinese names, call type, priority, country; the site and "
+              "the definition parameters are what the warehouse used), then run `ccq refresh`: the seeds changed, "
+              "so it rebuilds everything and certifies these queues and sites when their checks pass.")
+    else:
+        print("Run `ccq configure --write-missing` to append these rows to the seeds for review.")
     return 0
 
 
@@ -307,8 +344,7 @@ def _ingest_anonymous_bank(paths: Paths) -> None:
     con = duckdb.connect(str(paths.warehouse))
     try:
         ensure_warehouse(con)
-        result = run_adapter(con, "anonymous-bank", [ANONYMOUS_BANK], paths.landing, site_time_zone="Asia/Jerusalem",
-                             progress=lambda m: _say(f"  {m}"))
+        result = run_adapter(con, "anonymous-bank", [ANONYMOUS_BANK], paths.landing, progress=lambda m: _say(f"  {m}"))
     finally:
         con.close()
     for src in result.sources:
@@ -498,6 +534,8 @@ def _existing(value: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ccq.ingest.adapters import FORMATS
+
     p = _Parser(prog="ccq", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--home", help="working data folder (default: $CCQ_HOME, else .ccq in the project)")
     sub = p.add_subparsers(dest="command", required=True)
@@ -540,8 +578,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="convert files from a real system's format into the landing folder, then refresh")
     ingest.add_argument("--format", required=True,
-                        choices=["asterisk-queue-log", "asterisk-cdr", "anonymous-bank", "contract"])
-    ingest.add_argument("--time-zone", type=_time_zone, default="UTC", help="site time zone for local times without an offset, an IANA name (e.g. Asia/Shanghai)")
+                        choices=[*FORMATS, "contract"])
+    ingest.add_argument("--time-zone", type=_time_zone, default=None,
+                        help="IANA time zone of the site the files come from, for local times without an offset "
+                             "(e.g. Asia/Shanghai); default: the configured site's (the default site's, or the "
+                             "data set's own for anonymous-bank)")
     ingest.add_argument("--encoding", type=_encoding, default="utf-8", help="file encoding (e.g. gb18030)")
     ingest.add_argument("--no-refresh", action="store_true", help="only write the landing files")
     ingest.add_argument("paths", nargs="+", type=_existing, metavar="PATH", help="files or folders")
@@ -565,6 +606,12 @@ def build_parser() -> argparse.ArgumentParser:
     kpis.add_argument("--scope", help="only this scope id (a queue id, or * for the whole centre)")
     kpis.add_argument("--period", type=_day, help="only the period starting on this date (YYYY-MM-DD)")
     kpis.set_defaults(func=cmd_kpis)
+
+    conf = sub.add_parser("configure", help="list (or --write-missing: append to seeds/) the rows that configure the "
+                                            "queues and sites the data names but the seeds do not")
+    conf.add_argument("--write-missing", action="store_true",
+                      help="append the rows to seeds/queues.csv, sites.csv and queue_parameters.csv for review")
+    conf.set_defaults(func=cmd_configure)
 
     contract = sub.add_parser("contract", help="print (or --write) the readable page of the raw contract")
     contract.add_argument("--write", metavar="PATH", help="write the Markdown page there (docs/raw_contract.md)")

@@ -345,7 +345,7 @@ def status(paths: Paths, instance, runs: int = 10) -> dict:
 
     from ccq.publish import current_snapshot, published_at
 
-    out: dict = {"runs": [], "failures": [], "certified": [], "uncertified": [], "waiting": []}
+    out: dict = {"runs": [], "failures": [], "certified": [], "uncertified": [], "waiting": [], "unconfigured": []}
     for rec in instance.get_run_records(limit=runs):
         run = rec.dagster_run
         start = rec.start_time or rec.create_timestamp.timestamp()
@@ -386,6 +386,11 @@ def status(paths: Paths, instance, runs: int = 10) -> dict:
                    FROM marts.kpi_values
                    WHERE grain IN ('day', 'week', 'month') AND scope_type = 'all' AND NOT certified
                    GROUP BY 1, 2 ORDER BY 2 DESC, 1""").fetchall()
+            out["unconfigured"] = con.execute(
+                """SELECT 'queue', queue_id, site_id, time_zone FROM marts.dim_queues WHERE NOT is_configured
+                   UNION ALL
+                   SELECT 'site', site_id, NULL, time_zone FROM marts.dim_sites WHERE NOT is_configured
+                   ORDER BY 1, 2""").fetchall()
         finally:
             con.close()
     by_day: dict[str, list[str]] = {}

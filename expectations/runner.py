@@ -146,11 +146,18 @@ SUITES: dict[str, SuiteSpec] = {
 
 
 def _queue_ids(con: "duckdb.DuckDBPyConnection") -> list[str]:
+    """The queues the warehouse knows: configured in the seeds, or named by the ACD's own events
+    (registered from the data with default parameters, int_reference__queues). A forecast for a
+    queue in neither is a typo or another centre's."""
     try:
         rows = con.execute("select distinct queue_id from reference.queues where queue_id is not null").fetchall()
     except Exception as exc:  # duckdb.CatalogException, kept generic so duckdb is not imported at module load
         raise RuntimeError("queue_ids: cannot read reference.queues (run dbt seed first)") from exc
-    return sorted(r[0] for r in rows)
+    try:
+        rows += con.execute("select distinct queue_id from raw.acd_queue_events where queue_id is not null").fetchall()
+    except Exception:  # no ACD events loaded yet: only the configured queues are known
+        pass
+    return sorted({r[0] for r in rows})
 
 
 def _now_utc(con: "duckdb.DuckDBPyConnection") -> datetime:

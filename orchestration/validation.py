@@ -10,11 +10,12 @@ concern the whole table; data errors are caught per day upstream (raw suites, th
 dbt tests), so that they uncertify only the periods they touch.
 
 gx_kpi_values runs after certification, on the values the app will show, so it cannot change
-their certified flag. It is blocking with ERROR severity instead: a value that does not match
-its parts, a part not published, an uncertified value without a reason, or a value shown as
-certified that is implausible (a ratio outside [0, 1], a negative value, answered > offered) is
-a defect, and publishing it is worse than keeping the last good snapshot: a failure stops the
-publish. Implausible uncertified values are published, with their reason.
+their certified flag. Its checks are structural: the data errors they could see (a value outside
+its plausible range, answered > offered) are withheld by kpi_certification value by value, so a
+failure here means the model itself is wrong for the whole snapshot (a value that does not match
+its parts, a part not published, an uncertified value without a reason, the certification
+letting an implausible value through). It is blocking with ERROR severity: publishing such a
+snapshot is worse than keeping the last good one, so a failure stops the publish.
 Its outcomes are recorded against kpi_values itself (not a raw table), so they never feed a
 later certification, and the run's validation report is written again to include them.
 """

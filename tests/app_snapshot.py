@@ -67,6 +67,16 @@ QUEUES = [
     ("Q_BILLING", "Billing", "账单", "billing", "inbound", "voice", 3, "LON"),
 ]
 SITES = [("LON", "London", "Europe/London", "GB"), ("MAN", "Manchester", "Europe/London", "GB")]
+# marts.dim_queues / dim_sites: the seeds' rows, and what the data named that the seeds do not.
+UNCONFIGURED_NOTE = ("queue support is not configured in seeds/queues.csv; defaults used: service level at 20 s, "
+                     "short abandon under 5 s, FCR window 7 days, occupancy cap 85%, Erlang C staffing model, site "
+                     "Asia/Shanghai; add it with `ccq configure --write-missing`")
+DIM_QUEUES = [(q, n, zh, ct, d, ch, site, "Europe/London", True, None) for q, n, zh, ct, d, ch, _, site in QUEUES] + [
+    ("support", "support", "support", None, "inbound", "voice", "Asia/Shanghai", "Asia/Shanghai", False, UNCONFIGURED_NOTE)]
+DIM_SITES = [(s, n, tz, cc, True, None) for s, n, tz, cc in SITES] + [
+    ("Asia/Shanghai", "Asia/Shanghai", "Asia/Shanghai", None, False,
+     "site Asia/Shanghai is not configured in seeds/sites.csv; its calendar is drawn in Asia/Shanghai; add it with "
+     "`ccq configure --write-missing`")]
 
 # kpi -> unit, target, warning, direction, owner_role, first_action
 TARGETS = {
@@ -230,6 +240,11 @@ def write_warehouse(path: Path, kpi_values: list[dict] | None = None, *,
                "call_type VARCHAR, direction VARCHAR, channel VARCHAR, priority INTEGER, site_id VARCHAR", QUEUES)
         _typed(con, "reference.sites", "site_id VARCHAR, site_name VARCHAR, time_zone VARCHAR, country_code VARCHAR",
                SITES)
+        _typed(con, "marts.dim_queues", "queue_id VARCHAR, queue_name VARCHAR, queue_name_zh VARCHAR, call_type VARCHAR, "
+               "direction VARCHAR, channel VARCHAR, site_id VARCHAR, time_zone VARCHAR, is_configured BOOLEAN, "
+               "configuration_note VARCHAR", DIM_QUEUES)
+        _typed(con, "marts.dim_sites", "site_id VARCHAR, site_name VARCHAR, time_zone VARCHAR, country_code VARCHAR, "
+               "is_configured BOOLEAN, configuration_note VARCHAR", DIM_SITES)
         _typed(con, "reference.kpi_targets", "kpi VARCHAR, scope_type VARCHAR, scope_id VARCHAR, direction VARCHAR, "
                "target DOUBLE, warning DOUBLE, effective_from DATE, effective_to DATE, owner_role VARCHAR, "
                "first_action VARCHAR",

@@ -163,7 +163,7 @@ def test_chinese_labels(home):
     tiles = _tiles(at)
     assert tiles["服务水平"] == "77.8%"
     assert "平均处理时长" in tiles
-    assert list(at.selectbox(key="flt_queue").proto.options) == ["全部队列", "账单", "综合咨询"]
+    assert list(at.selectbox(key="flt_queue").proto.options) == ["全部队列", "账单", "综合咨询", "support"]
     assert [h.value for h in at.subheader][:2] == ["接通", "处理"]
     assert any("数据最近刷新" in c.value for c in at.sidebar.caption)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_snapshot import FAILING_CHECK, REASON, make_home, values
+from app_snapshot import DIM_SITES, FAILING_CHECK, REASON, UNCONFIGURED_NOTE, make_home, values
 
 APP = Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py"
 TIMEOUT = 30
@@ -55,6 +56,11 @@ def _frame(at: AppTest, *columns: str, nth: int | None = None):
         return found[nth]
     assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
     return found[0]
+
+
+def _cells(df) -> list[list]:
+    """A table's cells, an empty cell as None."""
+    return [[None if pd.isna(v) else v for v in row] for row in df.values.tolist()]
 
 
 def _plain(markdown: str) -> str:
@@ -222,10 +228,25 @@ def test_data_trust(home):
     assert sources.loc["wfm_schedules", "age_hours"] == 2 and sources.loc["wfm_schedules", "is_fresh"]
     assert sources.loc["acd_queue_events", "age_hours"] == 50 and not sources.loc["acd_queue_events", "is_fresh"]
     assert any("validation report" in b.proto.label for b in at.download_button)
+    # What the data names but the seeds do not: listed first, with how to configure it.
+    missing = _frame(at, "kind", "name")
+    assert _cells(missing) == [
+        ["Queue", "support", "Asia/Shanghai", "Asia/Shanghai", UNCONFIGURED_NOTE],
+        ["Site", "Asia/Shanghai", None, "Asia/Shanghai", DIM_SITES[-1][-1]]]
+    assert any("2 queue(s) or site(s) appear in the data but not in the seeds" in w.value
+               and "ccq configure --write-missing" in w.value for w in at.warning)
 
     at.selectbox(key="flt_queue").select("Q_BILLING").run()
     _ok(at)
     assert _tiles(at)["Certified values this period"] == "3 / 3"
+
+
+def test_data_trust_lists_unconfigured_scopes_in_chinese(home):
+    at = _open("trust", {"lang": "zh"})
+    missing = _frame(at, "kind", "name")
+    assert _cells(missing) == [["队列", "support", "Asia/Shanghai", "Asia/Shanghai"],
+                                       ["站点", "Asia/Shanghai", None, "Asia/Shanghai"]]
+    assert any("数据中有 2 个队列或站点未在种子数据中配置" in w.value for w in at.warning)
 
 
 def test_metric_catalogue(home):

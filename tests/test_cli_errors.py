@@ -70,7 +70,7 @@ def test_good_time_zones_and_encodings_pass(src):
     parse = cli.build_parser().parse_args
     assert parse([*INGEST, "--time-zone", "Asia/Shanghai", str(src)]).time_zone == "Asia/Shanghai"
     assert parse([*INGEST, "--time-zone", "europe/london", str(src)]).time_zone == "Europe/London"
-    assert parse([*INGEST, str(src)]).time_zone == "UTC"
+    assert parse([*INGEST, str(src)]).time_zone is None  # the configured site's zone, resolved by the adapter
     assert parse([*INGEST, "--encoding", "gb18030", str(src)]).encoding == "gb18030"
     args = parse(["backfill", "--from", "2026-03-01", "--to", "2026-03-04"])
     assert (args.start, args.end) == ("2026-03-01", "2026-03-04")

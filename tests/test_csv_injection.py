@@ -91,7 +91,7 @@ def _hostile_rows() -> list[dict]:
 def _hostile_home(home: Path) -> Paths:
     paths = make_home(home, kpi_values=_hostile_rows())
     with duckdb.connect(str(paths.warehouse)) as con:
-        con.execute("UPDATE reference.queues SET queue_name = ?, queue_name_zh = ? WHERE queue_id = 'Q_BILLING'",
+        con.execute("UPDATE marts.dim_queues SET queue_name = ?, queue_name_zh = ? WHERE queue_id = 'Q_BILLING'",
                     [QUEUE_NAME, QUEUE_NAME])
     publish(paths)
     return paths

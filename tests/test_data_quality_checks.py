@@ -173,16 +173,18 @@ def test_days_validated_together_keep_their_own_outcome(con):
     first = outcome(together[DAY], "event_type_allowed")
     assert first.element_count == 2 and "with the run's 2 days together" in first.details
 
-    insert(con, "acd_queue_events", [event("e4", "c3", datetime(2026, 3, 3, 9), "ENTERQUEUE", queue="Q_MARS")],
+    # A queue the seeds do not configure is data, not a failure; a CONNECT without its agent is.
+    insert(con, "acd_queue_events", [event("e4", "c3", datetime(2026, 3, 3, 9), "ENTERQUEUE", queue="Q_MARS"),
+                                     event("e5", "c3", datetime(2026, 3, 3, 9, 0, 4), "CONNECT", queue="Q_MARS")],
            f"acd_queue_events/acd_queue_events_{day2}.csv")
-    apart = runner.validate_raw_days(con, "acd_queue_events", [DAY, day2], parameters={"queue_ids": ["Q_GENERAL"]})
+    apart = runner.validate_raw_days(con, "acd_queue_events", [DAY, day2])
     assert not any(r.critical_failed for r in apart[DAY])
-    assert outcome(apart[day2], "queue_id_known").unexpected_count == 1
+    assert outcome(apart[day2], "agent_id_on_agent_events").unexpected_count == 1
     n = 0
     for day, results in apart.items():
         n += record_suite_results(con, "run", results, ["acd_queue_events"], date.fromisoformat(day))
     failed = con.execute("SELECT DISTINCT partition_date, check_name FROM audit.check_results WHERE NOT success").fetchall()
-    assert failed == [(date(2026, 3, 3), "queue_id_known(queue_id)")]
+    assert failed == [(date(2026, 3, 3), "agent_id_on_agent_events(agent_id)")]
 
 
 # ---------------------------------------------------------------- mart suites
@@ -312,19 +314,19 @@ def test_the_report_lists_each_source_with_its_files_quarantine_and_failing_chec
     _delivered(con, "hr_roster", date(2026, 3, 2), 4)
     con.execute("""INSERT INTO audit.quarantine VALUES ('acd_queue_events/acd_queue_events_2026-03-02.csv', 'acd_queue_events',
                    'x', 7, 'event_type', 'allowed_values', 'acd_queue_events_2026-03-02.csv line 7: event_type: unknown code', 'raw', now())""")
-    insert(con, "acd_queue_events", [event("e1", "c1", datetime(2026, 3, 2, 8), "ENTERQUEUE", queue="Q_MARS")], ACD_FILE)
-    results = runner.validate_raw(con, "acd_queue_events", DAY, parameters={"queue_ids": ["Q_GENERAL"]})
+    insert(con, "acd_queue_events", [event("e1", "c1", datetime(2026, 3, 2, 8), "CONNECT", queue="Q_MARS")], ACD_FILE)
+    results = runner.validate_raw(con, "acd_queue_events", DAY)
     record_suite_results(con, "run-9", results, ["acd_queue_events"], date(2026, 3, 2))
     con.execute("""INSERT INTO audit.check_results VALUES ('run-9', 'gx_suite', 'kpi_values', 'value_matches_parts',
                    'marts.kpi_values', 'kpi_values', NULL, false, 'critical', 1, 10, 'value 0.7, expected 0.75', now())""")
     path, summary = write_validation_report(con, tmp_path, "run-9")
     page = path.read_text(encoding="utf-8")
     for text in ("raw.acd_queue_events", "acd_queue_events_2026-03-02.csv", "line 7: event_type: unknown code",
-                 "queue_id_known", "queue_id='Q_MARS'", "raw.hr_roster", "raw.wfm_forecasts", "no extract loaded",
+                 "agent_id_on_agent_events", "line 2: agent_id=null (event_id='e1')", "raw.hr_roster", "raw.wfm_forecasts", "no extract loaded",
                  "Marts, models and reference data", "value 0.7, expected 0.75"):
         assert text in page, text
     assert summary["per_source"]["acd_queue_events"] == {"files": 1, "rows_read": 10, "rows_loaded": 9,
-                                                         "rows_quarantined": 1, "failed_checks": 1}
-    assert summary["failed_critical_checks"] == 2
+                                                         "rows_quarantined": 1, "failed_checks": 2}
+    assert summary["failed_critical_checks"] == 3  # agent_id_on_agent_events, leg_has_one_entry, value_matches_parts
     assert json.loads((tmp_path / "validation-run-9.json").read_text())["rows_quarantined"] == 1
     assert (tmp_path / "latest.html").read_text(encoding="utf-8") == page

@@ -93,7 +93,7 @@ def test_every_source_file_keeps_its_reconciliation_even_under_the_same_name(tmp
             f"{epoch + 10}|{epoch}.{i}|Q_GENERAL|NONE|ENTERQUEUE||44770090{i:04d}|1\n"
             f"{epoch + 40}|{epoch}.{i}|Q_GENERAL|NONE|ABANDON|1|1|30\n",
             encoding="utf-8")
-        run_adapter(con, "asterisk-queue-log", [folder / "queue_log"], tmp_path / "landing", "UTC")
+        run_adapter(con, "asterisk-queue-log", [folder / "queue_log"], tmp_path / "landing", "Europe/London")
     records = con.execute(
         "SELECT count(*), count(DISTINCT sha256), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "
         "FROM audit.load_files WHERE table_name = 'source:asterisk-queue-log'").fetchone()

@@ -29,6 +29,20 @@ c3.metric(t("rows_quarantined", lang), f"{int(quarantine['rows'].sum()):,}")
 through = data.scorecard(path, sel.grain, sel.period, *sel.scope)["data_through"].dropna()
 c4.metric(t("col_data_through", lang), f"{pd.Timestamp(through.max()):%Y-%m-%d}" if not through.empty else "—")
 
+# --- queues and sites the data names but the seeds do not configure ---------------------------------
+queues, sites = data.queues(path), data.sites(path)
+missing = pd.concat([
+    queues[~queues["is_configured"]].assign(kind=t("queue", lang), name=lambda d: d["queue_id"]),
+    sites[~sites["is_configured"]].assign(kind=t("site", lang), name=lambda d: d["site_id"], site_id=None),
+], ignore_index=True)
+if not missing.empty:
+    st.subheader(t("unconfigured", lang))
+    st.warning(t("unconfigured_help", lang, n=len(missing)), icon=":material/settings:")
+    shown = ["kind", "name", "site_id", "time_zone"] + (["configuration_note"] if lang == "en" else [])
+    ui.table(missing[shown], ui.csv_name(sel, "unconfigured"), lang, column_config={
+        "kind": t("col_kind", lang), "name": t("col_id", lang), "site_id": t("site", lang),
+        "time_zone": t("time_zone", lang), "configuration_note": t("col_reason", lang)})
+
 # --- certification by KPI and period -------------------------------------------------------------
 st.subheader(t("certification_by_period", lang))
 if cert.empty:

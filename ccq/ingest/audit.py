@@ -53,6 +53,21 @@ AUDIT_DDL = [
         line_no BIGINT NOT NULL,
         raw VARCHAR NOT NULL
     )""",
+    # The site (and its time zone) each ingest read its files in, and the queues those files named:
+    # a queue or site the seeds do not configure gets its calendar from here (int_reference__queues).
+    # The latest ingest of a queue wins.
+    """CREATE TABLE IF NOT EXISTS audit.ingested_sites (
+        site_id VARCHAR PRIMARY KEY,
+        time_zone VARCHAR NOT NULL,
+        format VARCHAR NOT NULL,
+        recorded_at TIMESTAMP NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS audit.ingested_queues (
+        queue_id VARCHAR PRIMARY KEY,
+        site_id VARCHAR NOT NULL,
+        format VARCHAR NOT NULL,
+        recorded_at TIMESTAMP NOT NULL
+    )""",
     # Results of every validation (GX suites, table-level checks, dbt tests) the certification reads.
     """CREATE TABLE IF NOT EXISTS audit.check_results (
         run_id VARCHAR NOT NULL,

@@ -151,7 +151,7 @@
     left join (
         select periods.agent_id, sites.time_zone
         from {{ ref('int_people__roster_periods') }} as periods
-        left join {{ ref('sites') }} as sites on periods.site_id = sites.site_id
+        left join {{ ref('int_reference__sites') }} as sites on periods.site_id = sites.site_id
         where periods.is_latest = 1
     ) as clocks
         on built.agent_id = clocks.agent_id

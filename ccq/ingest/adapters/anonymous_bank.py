@@ -268,7 +268,7 @@ def _notes(con: duckdb.DuckDBPyConnection, src: int) -> tuple[str, ...]:
     return tuple(f"{label}: {n}" for label, n in zip(labels, counts))
 
 
-@register(FORMAT, ("*.txt",))
+@register(FORMAT, ("*.txt",), site=SITE_ID)
 def anonymous_bank(
     con: duckdb.DuckDBPyConnection,
     paths: list[Source],

@@ -10,13 +10,12 @@ from typing import Callable
 
 import duckdb
 
-from ccq.ingest.adapters.asterisk_queue_log import _values, reconcile
-from ccq.ingest.adapters.base import AdapterResult, Source, read_lines, register, write_contract_files
+from ccq.ingest.adapters.base import (AdapterResult, Source, read_lines, reconcile, register, site_for, sql_values,
+                                      write_contract_files)
 
 FORMAT = "asterisk-cdr"
 # Per-account files repeat Master.csv's records, so a folder contributes only its Master files.
 FOLDER_PATTERNS = ("Master*.csv*",)
-DEFAULT_SITE = "SITE1"
 DISPOSITIONS = ("ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -40,12 +39,6 @@ UNIQUEID = r"^([A-Za-z0-9_.]+-)?[0-9]+\.[0-9]+$"
 # then peeraccount, linkedid, sequence (newcdrcolumns).
 BASE_COLUMNS = 16
 LAYOUTS = range(16, 22)
-
-
-def site_for(time_zone: str) -> str:
-    from ccq.reference import seed_rows
-
-    return next((r["site_id"] for r in seed_rows("sites") if r["time_zone"] == time_zone), DEFAULT_SITE)
 
 
 def _prefix_test(expr: str, prefixes: tuple[str, ...]) -> str:
@@ -105,7 +98,7 @@ def asterisk_cdr(
     )
 
     tz = site_time_zone.replace("'", "''")
-    names = _values([(i, f.name) for i, f in enumerate(files)], "n(dup_idx, dup_name)")
+    names = sql_values([(i, f.name) for i, f in enumerate(files)], "n(dup_idx, dup_name)")
 
     def utc(local: str) -> str:
         return f"CAST(timezone('{tz}', {local}) AS TIMESTAMP)"

@@ -11,12 +11,11 @@ from typing import Callable
 
 import duckdb
 
-from ccq.ingest.adapters.base import (AdapterResult, Source, SourceFile, read_lines, record_source, register,
+from ccq.ingest.adapters.base import (AdapterResult, Source, MAX_EPOCH, read_lines, reconcile, register, sql_values,
                                       write_contract_files)
 
 FORMAT = "asterisk-queue-log"
 FOLDER_PATTERNS = ("queue_log*",)
-RAW_TEXT_LIMIT = 4_000
 
 # Asterisk event -> contract event_type (raw.acd_queue_events).
 CALL_EVENTS = {
@@ -77,48 +76,6 @@ NOT_MAPPED = {
 }
 
 NULL_IDS = ("NONE", "REALTIME", "")
-MAX_EPOCH = 32_503_680_000  # 3000-01-01
-
-
-def _values(rows: list[tuple], alias: str) -> str:
-    """A VALUES list usable in FROM / JOIN, e.g. `_values([("a", 1)], "t(name, n)")`."""
-    def lit(v):
-        if v is None:
-            return "NULL"
-        if isinstance(v, int):
-            return str(v)
-        return "'" + str(v).replace("'", "''") + "'"
-
-    body = ", ".join("(" + ", ".join(lit(v) for v in r) + ")" for r in rows)
-    return f"(VALUES {body}) AS {alias}"
-
-
-def reconcile(
-    con: duckdb.DuckDBPyConnection, fmt: str, files: list[Source], lines: str, status: str,
-) -> list[SourceFile]:
-    """Record every source file in the audit: `status`(file_idx, line_no, mapped, field, rule,
-    message) has one row per line of `lines`; unmapped lines go to audit.quarantine."""
-    counts = {
-        r[0]: r[1:]
-        for r in con.execute(
-            f"""SELECT l.file_idx, count(*) FILTER (WHERE s.mapped), count(*) FILTER (WHERE NOT s.mapped)
-                FROM {lines} l JOIN {status} s USING (file_idx, line_no) GROUP BY 1"""
-        ).fetchall()
-    }
-    read = dict(con.execute(f"SELECT file_idx, count(*) FROM {lines} GROUP BY 1").fetchall())
-    out = []
-    for idx, source in enumerate(files):
-        mapped, quarantined = counts.get(idx, (0, 0))
-        src = SourceFile(source, int(read.get(idx, 0)), int(mapped), int(quarantined))
-        record_source(
-            con, fmt, src,
-            quarantine_sql=f"""SELECT s.line_no, s.field, s.rule, s.message, left(l.raw, {RAW_TEXT_LIMIT}) AS raw_text
-                               FROM {status} s JOIN {lines} l USING (file_idx, line_no)
-                               WHERE s.file_idx = ? AND NOT s.mapped""",
-            quarantine_params=[idx],
-        )
-        out.append(src)
-    return out
 
 
 # Epoch seconds carry no local time: files ingested with any --time-zone map together.
@@ -162,10 +119,10 @@ def asterisk_queue_log(
         FROM typed t JOIN files fl USING (file_idx)"""
     )
 
-    call_map = _values([(k, v, EVENT_RANK[v]) for k, v in CALL_EVENTS.items()], "c(event, event_type, rank)")
-    agent_map = _values(list(AGENT_EVENTS.items()), "a(event, action)")
-    names = _values([(i, f.name) for i, f in enumerate(files)], "n(file_idx, name)")
-    skip_map = _values(
+    call_map = sql_values([(k, v, EVENT_RANK[v]) for k, v in CALL_EVENTS.items()], "c(event, event_type, rank)")
+    agent_map = sql_values(list(AGENT_EVENTS.items()), "a(event, action)")
+    names = sql_values([(i, f.name) for i, f in enumerate(files)], "n(file_idx, name)")
+    skip_map = sql_values(
         [(k, "housekeeping", v) for k, v in HOUSEKEEPING.items()] + [(k, "not_mapped", v) for k, v in NOT_MAPPED.items()],
         "s(event, rule, note)",
     )
@@ -297,7 +254,7 @@ def asterisk_queue_log(
                NULL, NULL, NULL
         FROM mapped WHERE event_type IN ('COMPLETE', 'TRANSFER')"""
 
-    reasons = _values(list(PAUSE_REASONS.items()), "r(reason_lc, code)")
+    reasons = sql_values(list(PAUSE_REASONS.items()), "r(reason_lc, code)")
     # The agent field may be a person's name (a member name): the id carries a digest of it, not the name.
     agent_states_sql = f"""
         WITH states AS (

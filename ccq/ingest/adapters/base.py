@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import codecs
+import importlib
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from ccq.ingest.audit import ensure_audit
-from ccq.ingest.loader import sha256_file, transcode_to_utf8
+from ccq.ingest.loader import RAW_TEXT_LIMIT, sha256_file, transcode_to_utf8
 
 
 @dataclass(frozen=True)
@@ -79,14 +80,31 @@ class Registered:
     adapter: Adapter
     patterns: tuple[str, ...]  # file names an adapter takes from a folder
     local_times: bool  # reads local clock times: only files ingested with the same --time-zone map together
+    site: str | None = None  # the one site a data set belongs to (its zone is the seeds'), else any
 
 
 ADAPTERS: dict[str, Registered] = {}
+# Format name -> the module that registers it, imported when that format is asked for.
+FORMATS: dict[str, str] = {
+    "amazon-connect": "amazon_connect",
+    "anonymous-bank": "anonymous_bank",
+    "asterisk-cdr": "asterisk_cdr",
+    "asterisk-queue-log": "asterisk_queue_log",
+    "freeswitch-cdr": "freeswitch_cdr",
+}
 
 
-def register(name: str, patterns: tuple[str, ...] = ("*",), local_times: bool = True):
+def adapter_of(fmt: str) -> Registered:
+    """The registered adapter of a format, its module imported on first use."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
+    importlib.import_module(f"ccq.ingest.adapters.{FORMATS[fmt]}")  # it registers itself
+    return ADAPTERS[fmt]
+
+
+def register(name: str, patterns: tuple[str, ...] = ("*",), local_times: bool = True, site: str | None = None):
     def wrap(fn):
-        ADAPTERS[name] = Registered(fn, patterns, local_times)
+        ADAPTERS[name] = Registered(fn, patterns, local_times, site)
         return fn
 
     return wrap
@@ -172,7 +190,7 @@ def run_adapter(
     fmt: str,
     sources: list[Path],
     landing: Path,
-    site_time_zone: str = "UTC",
+    site_time_zone: str | None = None,
     encoding: str = "utf-8",
     progress: Callable[[str], None] = lambda m: None,
 ) -> AdapterResult:
@@ -180,12 +198,9 @@ def run_adapter(
     site time zone, when the format has local times) onto the landing folder. Landing files are
     rewritten with the same bytes when nothing changed, so the same files again change nothing,
     and files ingested one by one give what one ingest of them all gives, in any order."""
-    # Adapters register themselves on import.
-    from ccq.ingest.adapters import anonymous_bank, asterisk_cdr, asterisk_queue_log  # noqa: F401
-
-    if fmt not in ADAPTERS:
-        raise ValueError(f"unknown format {fmt!r}; known: {', '.join(sorted(ADAPTERS))}")
-    registered = ADAPTERS[fmt]
+    registered = adapter_of(fmt)
+    explicit_zone = site_time_zone is not None
+    site_time_zone = resolve_time_zone(fmt, site_time_zone)
     con.execute("SET TimeZone = 'UTC'")
     try:  # the adapters read local times in it; callers other than the CLI get the same check
         con.execute("SELECT timezone(?, TIMESTAMP '2000-01-01')", [site_time_zone])
@@ -193,6 +208,9 @@ def run_adapter(
         raise ValueError(f"unknown site time zone {site_time_zone!r} (an IANA name such as Europe/London)") from None
     ensure_audit(con)
     files = source_files(sources, registered.patterns)
+    if not files:
+        raise ValueError(f"{', '.join(map(str, sources))}: no {fmt} files there (names like "
+                         f"{', '.join(registered.patterns)})")
     con.execute("BEGIN TRANSACTION")
     try:
         # A file the adapter cannot map at all (a wrong header) is not kept, or it would stop every later ingest.
@@ -201,17 +219,100 @@ def run_adapter(
             progress(f"{fmt}: {path.name}: ingested before (same content): nothing new")
         zone = site_time_zone if registered.local_times else None
         stored = archived_sources(con, fmt, zone)
-        result = registered.adapter(con, stored, landing, landing_suffix(fmt, zone), site_time_zone, progress)
+        suffix = landing_suffix(fmt, zone)
+        queues = None
+        if explicit_zone and not registered.local_times:
+            # Every stored source maps together whatever zone it was ingested for, so the queues
+            # said to be at this zone's site are those of the new files alone, mapped apart first
+            # (the full mapping below then records their reconciliation again, over all files).
+            given = {str(p) for p in new}
+            fresh = [s for s in stored if str(s.path) in given]
+            queues = set()
+            if fresh:
+                with tempfile.TemporaryDirectory(prefix="ccq-scopes-") as tmp:
+                    alone = registered.adapter(con, fresh, Path(tmp), suffix, site_time_zone, lambda m: None)
+                    queues = queues_in(con, alone.files)
+        result = registered.adapter(con, stored, landing, suffix, site_time_zone, progress)
         bad = [s for s in result.sources if not s.reconciles]
         if bad:
             raise RuntimeError("source files do not reconcile: " + "; ".join(
                 f"{s.path}: read {s.rows_read} != mapped {s.rows_mapped} + quarantined {s.rows_quarantined}" for s in bad))
+        record_scopes(con, fmt, queues_in(con, result.files) if queues is None else queues, site_time_zone,
+                      explicit_zone)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     result.new, result.known = new, known
     return result
+
+
+def site_for(time_zone: str) -> str:
+    """The site whose local times an ingest read in `time_zone`: the default site when it is in
+    that zone, else the first configured site that is, else a new site named after the zone."""
+    from ccq.reference import default_site, site_zones
+
+    zones = site_zones()
+    if zones.get(default_site()) == time_zone:
+        return default_site()
+    return next((site for site, zone in zones.items() if zone == time_zone), time_zone)
+
+
+def resolve_time_zone(fmt: str, time_zone: str | None) -> str:
+    """One truth for local times: the zone of the site the files belong to. A data set of one
+    configured site (the bank's) reads in that site's zone; otherwise --time-zone, else the
+    default site's. A --time-zone that contradicts the configured site is an error naming both."""
+    from ccq.reference import default_site, site_zones
+
+    site = adapter_of(fmt).site
+    zones = site_zones()
+    if site is not None and site in zones:
+        if time_zone is not None and time_zone != zones[site]:
+            raise ValueError(f"--time-zone {time_zone} contradicts site {site}, configured in seeds/sites.csv "
+                             f"with time zone {zones[site]}: the {fmt} files are that site's; leave --time-zone out")
+        return zones[site]
+    return time_zone or zones.get(default_site(), "UTC")
+
+
+def queues_in(con: duckdb.DuckDBPyConnection, files: list[Path]) -> set[str]:
+    """The queues named by the acd_queue_events landing files among `files`."""
+    queues: set[str] = set()
+    for path in files:
+        if path.parent.name == "acd_queue_events":
+            queues |= {q for (q,) in con.execute(
+                "SELECT DISTINCT queue_id FROM read_csv(?, header = true, all_varchar = true) WHERE queue_id IS NOT NULL",
+                [str(path)]).fetchall()}
+    return queues
+
+
+def record_scopes(con: duckdb.DuckDBPyConnection, fmt: str, queues: set[str], time_zone: str, explicit: bool) -> None:
+    """audit.ingested_sites/_queues: the site (with its zone) the files were read in, and every
+    queue they named. A queue the seeds configure at a site in another zone contradicts the
+    zone the files were read in (or said to be from): an error naming both."""
+    from ccq.reference import queue_sites, site_zones
+
+    site = ADAPTERS[fmt].site or site_for(time_zone)
+    configured, zones = queue_sites(), site_zones()
+    # An unconfigured queue stays at the site of its first ingest; its zone is that ingest's.
+    earlier = dict(con.execute(
+        "SELECT q.queue_id, coalesce(s.time_zone, '') || '|' || q.site_id FROM audit.ingested_queues q "
+        "LEFT JOIN audit.ingested_sites s USING (site_id)").fetchall())
+    if ADAPTERS[fmt].local_times or explicit:
+        for queue in sorted(queues):
+            other = configured.get(queue)
+            if other is not None and zones.get(other) not in (None, time_zone):
+                raise ValueError(f"--time-zone {time_zone} contradicts site {other} of queue {queue}, configured in "
+                                 f"seeds/queues.csv and seeds/sites.csv with time zone {zones[other]}: ingest with "
+                                 f"--time-zone {zones[other]}, or move the queue to another site in the seeds")
+            zone, _, first_site = earlier.get(queue, "|").partition("|")
+            if other is None and zone and zone != time_zone:
+                raise ValueError(f"--time-zone {time_zone} contradicts site {first_site} of queue {queue}, whose files "
+                                 f"were first ingested with time zone {zone}: ingest with --time-zone {zone}, or "
+                                 f"configure the queue's site in seeds/queues.csv (ccq configure --write-missing)")
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    con.execute("INSERT OR IGNORE INTO audit.ingested_sites VALUES (?, ?, ?, ?)", [site, time_zone, fmt, now])
+    for queue in sorted(queues):
+        con.execute("INSERT OR IGNORE INTO audit.ingested_queues VALUES (?, ?, ?, ?)", [queue, site, fmt, now])
 
 
 def _sql_text(s: str) -> str:
@@ -353,3 +454,68 @@ def read_lines(con: duckdb.DuckDBPyConnection, sources: list[Source], table: str
         )
     finally:
         con.unregister("_ccq_sources")
+
+
+# ---------------------------------------------------------------- SQL building blocks of the adapters
+
+MAX_EPOCH = 32_503_680_000  # 3000-01-01: an epoch beyond it is out of range
+
+
+def sql_values(rows: list[tuple], alias: str) -> str:
+    """A VALUES list usable in FROM / JOIN, e.g. `sql_values([("a", 1)], "t(name, n)")`."""
+    def lit(v):
+        if v is None:
+            return "NULL"
+        if isinstance(v, int):
+            return str(v)
+        return "'" + str(v).replace("'", "''") + "'"
+
+    body = ", ".join("(" + ", ".join(lit(v) for v in r) + ")" for r in rows)
+    return f"(VALUES {body}) AS {alias}"
+
+
+def sql_list(items: list[str]) -> str:
+    return "[" + ", ".join("'" + s.replace("'", "''") + "'" for s in items) + "]"
+
+
+def quoted_head(expr: str) -> str:
+    return f"'''' || left({expr}, 60) || ''''"
+
+
+def checks_case(checks: list[tuple[str, str, str | None, str]]) -> tuple[str, str, str]:
+    """CASE expressions for (rule, field, message) from (condition, rule, field, message SQL)."""
+    def lit(v):
+        return "NULL" if v is None else "'" + v.replace("'", "''") + "'"
+
+    rule = "CASE " + " ".join(f"WHEN {c} THEN {lit(r)}" for c, r, _, _ in checks) + " END"
+    field = "CASE " + " ".join(f"WHEN {c} THEN {lit(f)}" for c, _, f, _ in checks) + " END"
+    message = "CASE " + " ".join(f"WHEN {c} THEN {m}" for c, _, _, m in checks) + " END"
+    return rule, field, message
+
+
+def reconcile(
+    con: duckdb.DuckDBPyConnection, fmt: str, files: list[Source], lines: str, status: str,
+) -> list[SourceFile]:
+    """Record every source file in the audit: `status`(file_idx, line_no, mapped, field, rule,
+    message) has one row per line of `lines`; unmapped lines go to audit.quarantine."""
+    counts = {
+        r[0]: r[1:]
+        for r in con.execute(
+            f"""SELECT l.file_idx, count(*) FILTER (WHERE s.mapped), count(*) FILTER (WHERE NOT s.mapped)
+                FROM {lines} l JOIN {status} s USING (file_idx, line_no) GROUP BY 1"""
+        ).fetchall()
+    }
+    read = dict(con.execute(f"SELECT file_idx, count(*) FROM {lines} GROUP BY 1").fetchall())
+    out = []
+    for idx, source in enumerate(files):
+        mapped, quarantined = counts.get(idx, (0, 0))
+        src = SourceFile(source, int(read.get(idx, 0)), int(mapped), int(quarantined))
+        record_source(
+            con, fmt, src,
+            quarantine_sql=f"""SELECT s.line_no, s.field, s.rule, s.message, left(l.raw, {RAW_TEXT_LIMIT}) AS raw_text
+                               FROM {status} s JOIN {lines} l USING (file_idx, line_no)
+                               WHERE s.file_idx = ? AND NOT s.mapped""",
+            quarantine_params=[idx],
+        )
+        out.append(src)
+    return out

@@ -57,8 +57,8 @@ with_site as (
         queues.site_id,
         sites.time_zone
     from legs
-    left join {{ ref('queues') }} as queues on legs.queue_id = queues.queue_id
-    left join {{ ref('sites') }} as sites on queues.site_id = sites.site_id
+    left join {{ ref('int_reference__queues') }} as queues on legs.queue_id = queues.queue_id
+    left join {{ ref('int_reference__sites') }} as sites on queues.site_id = sites.site_id
 
 ),
 
@@ -88,7 +88,7 @@ with_definition as (
         case when measured.connected_at is not null then 1 else 0 end as is_answered_raw,
         case when measured.connected_at is null and measured.abandoned_at is not null then 1 else 0 end as is_abandoned_raw
     from measured
-    left join {{ ref('queue_parameters') }} as params
+    left join {{ ref('int_reference__queue_parameters') }} as params
         on measured.queue_id = params.queue_id
         and cast(measured.entered_at_local as date) >= params.effective_from
         and cast(measured.entered_at_local as date) <= params.effective_to

@@ -85,7 +85,7 @@ joined as (
     left join interactions
         on contact_legs.contact_id = interactions.contact_id
         and interactions.recency = 1
-    left join {{ ref('queues') }} as queues
+    left join {{ ref('int_reference__queues') }} as queues
         on booking_legs.queue_id = queues.queue_id
     left join agents
         on booking_legs.agent_id = agents.agent_id

@@ -35,7 +35,7 @@ placed as (
     from evaluations
     left join agents
         on evaluations.agent_id = agents.agent_id
-    left join {{ ref('sites') }} as sites
+    left join {{ ref('int_reference__sites') }} as sites
         on agents.site_id = sites.site_id
 
 ),

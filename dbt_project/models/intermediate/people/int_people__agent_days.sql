@@ -71,7 +71,7 @@ select
     -- leave_date is the last working day: the agent counts in headcount that day and leaves on it.
     case when agent_days.local_date = agent_days.leave_date then 1 else 0 end as is_leaver
 from agent_days
-left join {{ ref('sites') }} as sites
+left join {{ ref('int_reference__sites') }} as sites
     on agent_days.site_id = sites.site_id
 left join {{ ref('people_parameters') }} as params
     on agent_days.local_date between params.effective_from and params.effective_to

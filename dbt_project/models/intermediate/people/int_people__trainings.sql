@@ -29,5 +29,5 @@ select
 from trainings
 left join agents
     on trainings.agent_id = agents.agent_id
-left join {{ ref('sites') }} as sites
+left join {{ ref('int_reference__sites') }} as sites
     on agents.site_id = sites.site_id

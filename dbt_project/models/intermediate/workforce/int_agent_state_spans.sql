@@ -29,7 +29,7 @@ located as (
         coalesce(sites.time_zone, 'UTC') as time_zone
     from sequenced
     left join {{ ref('stg_hr__agents') }} as agents on sequenced.agent_id = agents.agent_id
-    left join {{ ref('sites') }} as sites on agents.site_id = sites.site_id
+    left join {{ ref('int_reference__sites') }} as sites on agents.site_id = sites.site_id
 
 ),
 

@@ -62,8 +62,8 @@ located as (
         grid.interval_start_utc,
         {{ ccq.utc_to_local('grid.interval_start_utc', "coalesce(sites.time_zone, 'UTC')") }} as interval_start_local
     from grid
-    left join {{ ref('queues') }} as queues on grid.queue_id = queues.queue_id
-    left join {{ ref('sites') }} as sites on queues.site_id = sites.site_id
+    left join {{ ref('int_reference__queues') }} as queues on grid.queue_id = queues.queue_id
+    left join {{ ref('int_reference__sites') }} as sites on queues.site_id = sites.site_id
 
 ),
 
@@ -84,7 +84,7 @@ params as (
         queue_parameters.erlang_model,
         queue_parameters.patience_window_days
     from rows_with_date
-    inner join {{ ref('queue_parameters') }} as queue_parameters
+    inner join {{ ref('int_reference__queue_parameters') }} as queue_parameters
         on rows_with_date.queue_id = queue_parameters.queue_id
         and rows_with_date.local_date >= queue_parameters.effective_from
         and rows_with_date.local_date <= queue_parameters.effective_to

@@ -51,7 +51,7 @@ placed as (
         on first_interactions.contact_id = contacts.contact_id
     left join agents
         on first_interactions.agent_id = agents.agent_id
-    left join {{ ref('sites') }} as agent_sites
+    left join {{ ref('int_reference__sites') }} as agent_sites
         on agents.site_id = agent_sites.site_id
 
 )

@@ -25,7 +25,7 @@ handled as (
         contacts.*,
         params.fcr_window_days
     from contacts
-    left join {{ ref('queue_parameters') }} as params
+    left join {{ ref('int_reference__queue_parameters') }} as params
         on contacts.queue_id = params.queue_id
         and contacts.contact_date_local >= params.effective_from
         and contacts.contact_date_local <= params.effective_to

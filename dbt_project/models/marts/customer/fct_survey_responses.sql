@@ -29,7 +29,7 @@ placed as (
         on surveys.contact_id = contacts.contact_id
     left join agents as survey_agents
         on surveys.agent_id = survey_agents.agent_id
-    left join {{ ref('sites') }} as agent_sites
+    left join {{ ref('int_reference__sites') }} as agent_sites
         on survey_agents.site_id = agent_sites.site_id
 
 )

@@ -11,8 +11,43 @@
 
 with kpi_rows as (
 
-    select kpi, grain, period_start, period_start_utc, scope_type, scope_id, provisional
+    select kpi, grain, period_start, period_start_utc, scope_type, scope_id, provisional, numerator, denominator
     from {{ ref('int_kpi_parts') }}
+
+),
+
+-- A value outside its KPI's plausible range (a ratio above 1, a negative duration), or more
+-- answered than offered: a data error no check upstream saw. Only those values are withheld.
+implausible as (
+
+    select kpi_rows.kpi, grain, period_start, period_start_utc, scope_type, scope_id,
+        'value ' || cast(round({{ ccq.kpi_value('catalogue.metric_type', 'numerator', 'denominator') }}, 4)
+                         as {{ dbt.type_string() }})
+            || ' is outside the plausible range of ' || kpi_rows.kpi || ' ('
+            || coalesce(cast(catalogue.plausible_min as {{ dbt.type_string() }}), 'no minimum') || ' to '
+            || coalesce(cast(catalogue.plausible_max as {{ dbt.type_string() }}), 'no maximum') || ')' as problem
+    from kpi_rows
+    join {{ ref('kpi_catalogue') }} as catalogue on kpi_rows.kpi = catalogue.kpi
+    where {{ ccq.kpi_value('catalogue.metric_type', 'numerator', 'denominator') }} < catalogue.plausible_min
+       or {{ ccq.kpi_value('catalogue.metric_type', 'numerator', 'denominator') }} > catalogue.plausible_max
+
+    union all
+
+    select counted.kpi, counted.grain, counted.period_start, counted.period_start_utc, counted.scope_type,
+        counted.scope_id,
+        'answered ' || cast(cast(answered.numerator as bigint) as {{ dbt.type_string() }}) || ' exceeds offered '
+            || cast(cast(offered.numerator as bigint) as {{ dbt.type_string() }}) || ' in the same period' as problem
+    from kpi_rows as answered
+    join kpi_rows as offered
+        on offered.kpi = 'offered' and offered.grain = answered.grain and offered.period_start = answered.period_start
+        and offered.scope_type = answered.scope_type and offered.scope_id = answered.scope_id
+        and offered.period_start_utc is not distinct from answered.period_start_utc
+    join kpi_rows as counted
+        on counted.kpi in ('offered', 'answered') and counted.grain = answered.grain
+        and counted.period_start = answered.period_start and counted.scope_type = answered.scope_type
+        and counted.scope_id = answered.scope_id
+        and counted.period_start_utc is not distinct from answered.period_start_utc
+    where answered.kpi = 'answered' and answered.numerator > offered.numerator
 
 ),
 
@@ -27,15 +62,30 @@ scopes as (
 zones_in_use as (
 
     select queues.queue_id as zone_of, 'queue' as zone_scope, sites.time_zone
-    from {{ ref('queues') }} as queues
-    join {{ ref('sites') }} as sites on queues.site_id = sites.site_id
+    from {{ ref('int_reference__queues') }} as queues
+    join {{ ref('int_reference__sites') }} as sites on queues.site_id = sites.site_id
     where queues.queue_id in (select scope_id from scopes where scope_type = 'queue')
 
     union all
 
     select sites.site_id, 'site', sites.time_zone
-    from {{ ref('sites') }} as sites
+    from {{ ref('int_reference__sites') }} as sites
     where sites.site_id in (select scope_id from scopes where scope_type = 'site')
+
+),
+
+-- Queues and sites the data names but the seeds do not: measured with defaults, never certified.
+unconfigured as (
+
+    select 'queue' as scope_type, queue_id as scope_id, site_id, direction, configuration_note
+    from {{ ref('int_reference__queues') }}
+    where not is_configured
+
+    union all
+
+    select 'site', site_id, site_id, cast(null as {{ dbt.type_string() }}), configuration_note
+    from {{ ref('int_reference__sites') }}
+    where not is_configured
 
 ),
 
@@ -143,6 +193,35 @@ problems as (
     from calendar_rows
     where (scope_type in ('queue', 'site') and time_zone is null)
        or (scope_type not in ('queue', 'site') and not exists (select 1 from all_zones))
+
+    union all
+
+    select kpi_rows.kpi, grain, period_start, period_start_utc, kpi_rows.scope_type, kpi_rows.scope_id,
+        unconfigured.configuration_note
+    from kpi_rows
+    join unconfigured
+        on kpi_rows.scope_type = unconfigured.scope_type and kpi_rows.scope_id = unconfigured.scope_id
+
+    union all
+
+    -- The centre, and the site and direction of an unconfigured queue, include its values of the
+    -- same period. People (teams, agents) are scopes of their own: not flagged for the queues they served.
+    select centre.kpi, centre.grain, centre.period_start, centre.period_start_utc, centre.scope_type, centre.scope_id,
+        'includes ' || unconfigured.scope_type || ' ' || unconfigured.scope_id
+            || ', which is not configured (defaults used)' as problem
+    from unconfigured
+    join kpi_rows as part
+        on part.scope_type = unconfigured.scope_type and part.scope_id = unconfigured.scope_id
+    join kpi_rows as centre
+        on centre.kpi = part.kpi and centre.grain = part.grain and centre.period_start = part.period_start
+        and (centre.scope_type = 'all'
+             or (unconfigured.scope_type = 'queue'
+                 and ((centre.scope_type = 'site' and centre.scope_id = unconfigured.site_id)
+                      or (centre.scope_type = 'direction' and centre.scope_id = unconfigured.direction))))
+
+    union all
+
+    select * from implausible
 
     union all
 

@@ -34,8 +34,7 @@ valued as (
         parts.numerator,
         parts.denominator,
         catalogue.unit,
-        case when catalogue.metric_type = 'ratio' then parts.numerator / nullif(parts.denominator, 0)
-             else parts.numerator end as value
+        {{ ccq.kpi_value('catalogue.metric_type', 'parts.numerator', 'parts.denominator') }} as value
     from parts
     join catalogue on parts.kpi = catalogue.kpi
 

@@ -58,7 +58,7 @@ flagged as (
                   and {{ ccq.seconds_between('exited_at', 'next_entered_at') }} <= {{ repeat_window_hours }} * 3600
              then 1 else 0 end as is_repeat_within_window
     from located
-    left join {{ ref('sites') }} as sites on located.site_id = sites.site_id
+    left join {{ ref('int_reference__sites') }} as sites on located.site_id = sites.site_id
 
 )
 

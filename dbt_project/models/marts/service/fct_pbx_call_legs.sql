@@ -33,7 +33,7 @@ localised as (
         sites.time_zone,
         {{ ccq.utc_to_local('legs.started_at', 'sites.time_zone') }} as started_at_local
     from legs
-    left join {{ ref('sites') }} as sites on legs.site_id = sites.site_id
+    left join {{ ref('int_reference__sites') }} as sites on legs.site_id = sites.site_id
 
 )
 

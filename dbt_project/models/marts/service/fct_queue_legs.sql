@@ -84,7 +84,7 @@ select
     legs.short_abandon_seconds,
     legs._loaded_at
 from legs
-left join {{ ref('queues') }} as queues on legs.queue_id = queues.queue_id
+left join {{ ref('int_reference__queues') }} as queues on legs.queue_id = queues.queue_id
 left join roster
     on legs.agent_id = roster.agent_id
     and cast(legs.entered_at_local as date) >= roster.valid_from

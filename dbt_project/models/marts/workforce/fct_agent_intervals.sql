@@ -357,7 +357,7 @@ clocks as (
 
     select roster.agent_id, sites.time_zone
     from roster
-    left join {{ ref('sites') }} as sites on roster.site_id = sites.site_id
+    left join {{ ref('int_reference__sites') }} as sites on roster.site_id = sites.site_id
     where roster.is_latest = 1
 
 ),
