@@ -269,7 +269,9 @@ def test_february_1999(tmp_path):
     """One test, so that the month is mapped and loaded once (xdist_group does not keep
     tests on one worker in this environment)."""
     con = duckdb.connect()
-    result = adapt(con, [FEBRUARY], tmp_path / "landing")
+    # As documented, without --time-zone: the bank's own site (AB, Asia/Jerusalem) gives the zone.
+    result = run_adapter(con, "anonymous-bank", [FEBRUARY], tmp_path / "landing")
+    assert {f.name.split(".", 1)[1] for f in result.files} == {"anonymous-bank.Asia-Jerusalem.csv"}
     loads = load_landing(con, tmp_path / "landing", tables_wanted=["ivr_sessions", "acd_queue_events"])
 
     # Reconciliation: every row is mapped or quarantined; PHANTOM rows are the quarantine.
@@ -298,6 +300,8 @@ def test_february_1999(tmp_path):
     daily = rows(con, f"SELECT day, count(*), count(*) FILTER (WHERE queued), count(*) FILTER (WHERE answered), "
                       f"count(*) FILTER (WHERE abandoned) FROM ({legs}) GROUP BY day")
     assert {d: o for d, o, *_ in daily} == dict(offered)
+    # Read as UTC, 52 calls of the evening of 28 February fell into March (31,073).
+    assert sum(o for d, o, *_ in daily if d.month == 2) == sum(dict(offered).values()) == 31_125
     assert {d: q for d, _, q, _, _ in daily if q} == {d: n for d, n in queued.items() if n}
     assert {d: a for d, _, _, a, _ in daily if a} == {d: n for d, n in answered.items() if n}
     assert {d: b for d, _, _, _, b in daily if b} == {d: n for d, n in abandoned.items() if n}
