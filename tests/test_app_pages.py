@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_snapshot import DIM_SITES, FAILING_CHECK, REASON, UNCONFIGURED_NOTE, make_home, values
+from app_snapshot import FAILING_CHECK, REASON, make_home, values
 
 APP = Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py"
 TIMEOUT = 30
@@ -231,8 +231,9 @@ def test_data_trust(home):
     # What the data names but the seeds do not: listed first, with how to configure it.
     missing = _frame(at, "kind", "name")
     assert _cells(missing) == [
-        ["Queue", "support", "Asia/Shanghai", "Asia/Shanghai", UNCONFIGURED_NOTE],
-        ["Site", "Asia/Shanghai", None, "Asia/Shanghai", DIM_SITES[-1][-1]]]
+        ["Queue", "support", "Asia/Shanghai", "Asia/Shanghai",
+         "the default definition (queue_defaults in dbt_project.yml), days in Asia/Shanghai"],
+        ["Site", "Asia/Shanghai", "", "Asia/Shanghai", "days in Asia/Shanghai, the zone its files were ingested in"]]
     assert any("2 queue(s) or site(s) appear in the data but not in the seeds" in w.value
                and "ccq configure --write-missing" in w.value for w in at.warning)
 
@@ -244,8 +245,9 @@ def test_data_trust(home):
 def test_data_trust_lists_unconfigured_scopes_in_chinese(home):
     at = _open("trust", {"lang": "zh"})
     missing = _frame(at, "kind", "name")
-    assert _cells(missing) == [["队列", "support", "Asia/Shanghai", "Asia/Shanghai"],
-                                       ["站点", "Asia/Shanghai", None, "Asia/Shanghai"]]
+    assert _cells(missing) == [
+        ["队列", "support", "Asia/Shanghai", "Asia/Shanghai", "默认定义（dbt_project.yml 中的 queue_defaults），按 Asia/Shanghai 计日"],
+        ["站点", "Asia/Shanghai", "", "Asia/Shanghai", "按 Asia/Shanghai 计日（导入其文件时的时区）"]]
     assert any("数据中有 2 个队列或站点未在种子数据中配置" in w.value for w in at.warning)
 
 

@@ -32,16 +32,19 @@ c4.metric(t("col_data_through", lang), f"{pd.Timestamp(through.max()):%Y-%m-%d}"
 # --- queues and sites the data names but the seeds do not configure ---------------------------------
 queues, sites = data.queues(path), data.sites(path)
 missing = pd.concat([
-    queues[~queues["is_configured"]].assign(kind=t("queue", lang), name=lambda d: d["queue_id"]),
-    sites[~sites["is_configured"]].assign(kind=t("site", lang), name=lambda d: d["site_id"], site_id=None),
+    queues[~queues["is_configured"]].assign(
+        kind=t("queue", lang), name=lambda d: d["queue_id"],
+        used=lambda d: [t("unconfigured_queue_used", lang, zone=z) for z in d["time_zone"]]),
+    sites[~sites["is_configured"]].assign(
+        kind=t("site", lang), name=lambda d: d["site_id"], site_id="",
+        used=lambda d: [t("unconfigured_site_used", lang, zone=z) for z in d["time_zone"]]),
 ], ignore_index=True)
 if not missing.empty:
     st.subheader(t("unconfigured", lang))
     st.warning(t("unconfigured_help", lang, n=len(missing)), icon=":material/settings:")
-    shown = ["kind", "name", "site_id", "time_zone"] + (["configuration_note"] if lang == "en" else [])
-    ui.table(missing[shown], ui.csv_name(sel, "unconfigured"), lang, column_config={
-        "kind": t("col_kind", lang), "name": t("col_id", lang), "site_id": t("site", lang),
-        "time_zone": t("time_zone", lang), "configuration_note": t("col_reason", lang)})
+    ui.table(missing[["kind", "name", "site_id", "time_zone", "used"]], ui.csv_name(sel, "unconfigured"), lang,
+             column_config={"kind": t("col_kind", lang), "name": t("col_id", lang), "site_id": t("site", lang),
+                            "time_zone": t("time_zone", lang), "used": t("col_used", lang)})
 
 # --- certification by KPI and period -------------------------------------------------------------
 st.subheader(t("certification_by_period", lang))
