@@ -4,7 +4,7 @@
     ccq refresh   load what is in the landing folder and rebuild
     ccq backfill  reload a range of extract days and rebuild
     ccq status    last runs, what is certified up to when, what is waiting, what failed and why
-    ccq ingest    bring in files a real system wrote (Asterisk queue_log / CDR, Anonymous Bank)
+    ccq ingest    bring in files a real system wrote (Asterisk, Amazon Connect, FreeSWITCH, Anonymous Bank)
     ccq app       start the Streamlit app on the published snapshot
     ccq dagster   start Dagster's UI (dagster dev) on the same working data
     ccq kpis      print KPI values with their certified flag

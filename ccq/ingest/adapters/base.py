@@ -90,7 +90,8 @@ FORMATS: dict[str, str] = {
     "anonymous-bank": "anonymous_bank",
     "asterisk-cdr": "asterisk_cdr",
     "asterisk-queue-log": "asterisk_queue_log",
-    "freeswitch-cdr": "freeswitch_cdr",
+    "freeswitch-csv": "freeswitch_cdr",
+    "freeswitch-json": "freeswitch_cdr",
 }
 
 
