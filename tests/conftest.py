@@ -3,6 +3,7 @@ build, mart suite, certification, publish) once per session on the hand-built fi
 tests/fixtures/hand_calls, in a temporary CCQ_HOME with its own Dagster instance."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -25,6 +26,45 @@ def run_pipeline(home: Path, landing: Path, now: str) -> tuple[Paths, dict]:
     paths, load, ok, info = run_once(home, landing, now)
     assert ok, info
     return paths, {"load": load, **info}
+
+
+# What `ccq` commands and pipeline runs point at their home; a test that runs one in-process puts them back.
+PIPELINE_ENV = ("CCQ_HOME", "CCQ_NOW", "CCQ_DUCKDB_PATH", "DAGSTER_HOME")
+
+
+@contextlib.contextmanager
+def restored_env():
+    keep = {k: os.environ.get(k) for k in PIPELINE_ENV}
+    try:
+        yield
+    finally:
+        for k, v in keep.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def kpi_values_of(snapshot: str) -> dict[tuple, tuple]:
+    """(kpi, grain, period start 'YYYY-MM-DD HH:MM:SS', scope id) -> (numerator, denominator, value)."""
+    con = duckdb.connect(snapshot, read_only=True)
+    try:
+        rows = con.execute(
+            """SELECT kpi, grain, strftime(period_start, '%Y-%m-%d %H:%M:%S'), scope_id, numerator, denominator, value
+               FROM marts.kpi_values""").fetchall()
+    finally:
+        con.close()
+    return {(r[0], r[1], r[2], r[3]): r[4:] for r in rows}
+
+
+def assert_kpi(got: tuple | None, expected: tuple, key) -> None:
+    """A KPI row (numerator, denominator, value) against its hand computation: the parts exactly
+    (no denominator for a simple KPI), the value to 1e-12."""
+    assert got is not None, f"missing KPI row {key}"
+    numerator, denominator, value = expected
+    assert got[0] == numerator
+    assert (got[1] is None) if denominator is None else got[1] == denominator
+    assert got[2] == pytest.approx(value, abs=1e-12)
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,6 @@ abandon < 5 s. queue_log has no after-call work, so handle time = talk time.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from pathlib import Path
 
@@ -37,7 +36,7 @@ import pytest
 
 from ccq.ingest import load_landing
 from ccq.ingest.adapters import run_adapter
-from tests.conftest import run_pipeline, source_id
+from tests.conftest import assert_kpi, kpi_values_of, restored_env, run_pipeline, source_id
 
 # One worker for the whole module, so the pipeline runs once.
 pytestmark = pytest.mark.xdist_group("asterisk")
@@ -262,35 +261,18 @@ EXPECTED_KPIS = {
 @pytest.fixture(scope="module")
 def kpis(queue_log, tmp_path_factory):
     _, _, landing, _ = queue_log
-    keep = {k: os.environ.get(k) for k in ("CCQ_HOME", "CCQ_NOW", "CCQ_DUCKDB_PATH")}
     home = tmp_path_factory.mktemp("asterisk_pipeline_home")
-    try:
+    with restored_env():
         _, info = run_pipeline(home, landing, NOW)
-    finally:
-        for k, v in keep.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    con = duckdb.connect(info["snapshot"], read_only=True)
-    rows = con.execute(
-        """SELECT kpi, grain, strftime(period_start, '%Y-%m-%d %H:%M:%S'), scope_id, numerator, denominator, value
-           FROM marts.kpi_values"""
-    ).fetchall()
-    con.close()
+    values = kpi_values_of(info["snapshot"])
     shutil.rmtree(home, ignore_errors=True)
-    return {(r[0], r[1], r[2], r[3]): r[4:] for r in rows}
+    return values
 
 
 @pytest.mark.parametrize("key", sorted(EXPECTED_KPIS), ids=lambda k: "-".join(k))
 def test_kpi_matches_hand_computation(kpis, key):
     kpi, scope = key
-    got = kpis.get((kpi, "day", f"{DAY} 00:00:00", scope))
-    assert got is not None, f"missing KPI row {key}"
-    numerator, denominator, value = EXPECTED_KPIS[key]
-    assert got[0] == numerator
-    assert (got[1] is None) if denominator is None else got[1] == denominator
-    assert got[2] == pytest.approx(value, abs=1e-12)
+    assert_kpi(kpis.get((kpi, "day", f"{DAY} 00:00:00", scope)), EXPECTED_KPIS[key], key)
 
 
 def test_kpi_interval_booked_by_queue_entry(kpis):

@@ -27,7 +27,6 @@ Site LON, 14 Jan: support, the SQL queue and Q_PREMIUM: the fixture's centre, of
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 from pathlib import Path
 
@@ -35,7 +34,7 @@ import duckdb
 import pytest
 
 from ccq.cli import main
-from tests.conftest import run_pipeline
+from tests.conftest import restored_env, run_pipeline
 
 pytestmark = pytest.mark.xdist_group("unconfigured_queues")
 
@@ -79,17 +78,11 @@ EXPECTED = {  # (kpi, day, scope_id) -> (numerator, denominator)
 }
 
 
-ENV = ("CCQ_HOME", "CCQ_NOW", "CCQ_DUCKDB_PATH", "DAGSTER_HOME")
-
-
 @pytest.fixture(autouse=True)
-def _restore_env(monkeypatch):
+def _restore_env():
     """`ccq` commands run in-process point the environment at their home: put it back after."""
-    for k in ENV:
-        if k in os.environ:
-            monkeypatch.setenv(k, os.environ[k])
-        else:
-            monkeypatch.delenv(k, raising=False)
+    with restored_env():
+        yield
 
 
 def renamed_queue_log(folder: Path) -> Path:
@@ -103,25 +96,18 @@ def renamed_queue_log(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    keep = {k: os.environ.get(k) for k in ENV}
     work = tmp_path_factory.mktemp("unconfigured")
     home = work / "home"
     london = renamed_queue_log(work / "london")
     shanghai = work / "shanghai" / "queue_log"
     shanghai.parent.mkdir()
     shanghai.write_bytes(SHANGHAI_LOG.encode("gb18030"))
-    try:
+    with restored_env():
         assert main(["--home", str(home), "ingest", "--format", "asterisk-queue-log", "--no-refresh", str(london)]) == 0
         assert main(["--home", str(home), "ingest", "--format", "asterisk-queue-log", "--encoding", "gb18030",
                      "--time-zone", SHANGHAI, "--no-refresh", str(shanghai)]) == 0
         (work / "nothing-more").mkdir()
         paths, info = run_pipeline(home, work / "nothing-more", NOW)  # the ingests' landing files are in home
-    finally:
-        for k, v in keep.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     yield work, paths, info
     shutil.rmtree(work, ignore_errors=True)
 

@@ -85,9 +85,6 @@ def amazon_connect(
     site_time_zone: str,
     progress: Callable[[str], None],
 ) -> AdapterResult:
-    if not files:  # nothing ever ingested in this format (an empty folder): nothing to map
-        progress(f"{FORMAT}: no files")
-        return AdapterResult(FORMAT)
     read_lines(con, files, "_ac_lines")
     progress(f"{FORMAT}: {con.execute('SELECT count(*) FROM _ac_lines').fetchone()[0]} lines in {len(files)} file(s)")
 

@@ -277,13 +277,12 @@ def resolve_time_zone(fmt: str, time_zone: str | None) -> str:
 
 def queues_in(con: duckdb.DuckDBPyConnection, files: list[Path]) -> set[str]:
     """The queues named by the acd_queue_events landing files among `files`."""
-    queues: set[str] = set()
-    for path in files:
-        if path.parent.name == "acd_queue_events":
-            queues |= {q for (q,) in con.execute(
-                "SELECT DISTINCT queue_id FROM read_csv(?, header = true, all_varchar = true) WHERE queue_id IS NOT NULL",
-                [str(path)]).fetchall()}
-    return queues
+    events = [str(p) for p in files if p.parent.name == "acd_queue_events"]
+    if not events:
+        return set()
+    return {q for (q,) in con.execute(
+        "SELECT DISTINCT queue_id FROM read_csv(?, header = true, all_varchar = true) WHERE queue_id IS NOT NULL",
+        [events]).fetchall()}
 
 
 def record_scopes(con: duckdb.DuckDBPyConnection, fmt: str, queues: set[str], time_zone: str, explicit: bool) -> None:
