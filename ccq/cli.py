@@ -158,7 +158,7 @@ def cmd_ingest(args) -> int:
     t0 = time.perf_counter()
     if args.format == "contract":
         # Contract files given directly: copy them into the landing folder under their own names.
-        from ccq.ingest.adapters.base import source_files
+        from ccq.ingest.adapters.registry import source_files
         from ccq.ingest.loader import FILE_NAME
 
         n = 0

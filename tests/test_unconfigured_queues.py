@@ -256,7 +256,7 @@ def test_an_unconfigured_queue_keeps_the_zone_it_was_first_ingested_in(tmp_path,
 
 
 def test_the_bank_reads_in_its_own_site_zone_and_refuses_another(tmp_path, capsys):
-    from ccq.ingest.adapters.base import resolve_time_zone
+    from ccq.ingest.adapters.registry import resolve_time_zone
 
     assert resolve_time_zone("anonymous-bank", None) == "Asia/Jerusalem"
     assert resolve_time_zone("anonymous-bank", "Asia/Jerusalem") == "Asia/Jerusalem"

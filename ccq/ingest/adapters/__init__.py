@@ -7,6 +7,7 @@ the source file and line). Each source file reconciles in audit.load_files under
 name `source:<format>`: rows read = rows mapped + rows quarantined. The landing files then
 load like any other extract.
 """
-from ccq.ingest.adapters.base import ADAPTERS, FORMATS, AdapterResult, SourceFile, register, run_adapter
+from ccq.ingest.adapters.base import AdapterResult, SourceFile
+from ccq.ingest.adapters.registry import ADAPTERS, FORMATS, run_adapter
 
-__all__ = ["ADAPTERS", "FORMATS", "AdapterResult", "SourceFile", "register", "run_adapter"]
+__all__ = ["ADAPTERS", "FORMATS", "AdapterResult", "SourceFile", "run_adapter"]

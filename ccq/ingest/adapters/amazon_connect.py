@@ -13,7 +13,7 @@ from typing import Callable
 import duckdb
 
 from ccq.ingest.adapters.base import (AdapterResult, Source, checks_case, quoted_head, read_lines, reconcile,
-                                      register, sql_list, sql_values, write_contract_files)
+                                      sql_list, sql_values, write_contract_files)
 
 FORMAT = "amazon-connect"
 # Firehose names its objects `<stream>-<version>-YYYY-MM-DD-HH-MM-SS-<random>`, without an
@@ -76,7 +76,6 @@ QUEUED_METHODS = ("INBOUND", "TRANSFER", "QUEUE_TRANSFER", "CALLBACK", "WEBRTC_A
 MIN_TS, MAX_TS = "1970-01-01", "3000-01-01"
 
 
-@register(FORMAT, FOLDER_PATTERNS, local_times=False)  # ISO 8601 UTC: no local clock time is read
 def amazon_connect(
     con: duckdb.DuckDBPyConnection,
     files: list[Source],

@@ -13,7 +13,7 @@ from typing import Callable
 
 import duckdb
 
-from ccq.ingest.adapters.base import (AdapterResult, Source, SourceFile, read_lines, record_source, register,
+from ccq.ingest.adapters.base import (AdapterResult, Source, SourceFile, read_lines, record_source,
                                       write_contract_files, write_header_only)
 
 FORMAT = "anonymous-bank"
@@ -268,7 +268,6 @@ def _notes(con: duckdb.DuckDBPyConnection, src: int) -> tuple[str, ...]:
     return tuple(f"{label}: {n}" for label, n in zip(labels, counts))
 
 
-@register(FORMAT, ("*.txt",), site=SITE_ID)
 def anonymous_bank(
     con: duckdb.DuckDBPyConnection,
     paths: list[Source],

@@ -10,7 +10,7 @@ from typing import Callable
 
 import duckdb
 
-from ccq.ingest.adapters.base import (AdapterResult, Source, read_lines, reconcile, register, site_for, sql_values,
+from ccq.ingest.adapters.base import (AdapterResult, Source, read_lines, reconcile, site_for, sql_values,
                                       write_contract_files)
 
 FORMAT = "asterisk-cdr"
@@ -49,7 +49,6 @@ def _in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
-@register(FORMAT, FOLDER_PATTERNS)
 def asterisk_cdr(
     con: duckdb.DuckDBPyConnection,
     files: list[Source],

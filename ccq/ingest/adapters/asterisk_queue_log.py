@@ -11,7 +11,7 @@ from typing import Callable
 
 import duckdb
 
-from ccq.ingest.adapters.base import (AdapterResult, Source, MAX_EPOCH, read_lines, reconcile, register, sql_values,
+from ccq.ingest.adapters.base import (AdapterResult, Source, MAX_EPOCH, read_lines, reconcile, sql_values,
                                       write_contract_files)
 
 FORMAT = "asterisk-queue-log"
@@ -79,7 +79,6 @@ NULL_IDS = ("NONE", "REALTIME", "")
 
 
 # Epoch seconds carry no local time: files ingested with any --time-zone map together.
-@register(FORMAT, FOLDER_PATTERNS, local_times=False)
 def asterisk_queue_log(
     con: duckdb.DuckDBPyConnection,
     files: list[Source],

@@ -19,7 +19,7 @@ from typing import Callable
 import duckdb
 
 from ccq.ingest.adapters.base import (AdapterResult, Source, MAX_EPOCH, checks_case, quoted_head, read_lines,
-                                      reconcile, register, site_for, sql_values, write_contract_files)
+                                      reconcile, site_for, sql_values, write_contract_files)
 
 FORMAT = "freeswitch-json"
 # mod_json_cdr writes `<uuid>.cdr.json` (`a_<uuid>.cdr.json` with prefix-a-leg); files
@@ -298,7 +298,6 @@ def _finish(con: duckdb.DuckDBPyConnection, fmt: str, files: list[Source], outpu
     return result
 
 
-@register(FORMAT, FOLDER_PATTERNS, local_times=True)  # the *_stamp variables are local times
 def freeswitch_json(
     con: duckdb.DuckDBPyConnection,
     files: list[Source],
@@ -415,7 +414,6 @@ def freeswitch_json(
     return _finish(con, FORMAT, files, outputs, landing, suffix, progress, ("_fs_fields",))
 
 
-@register(CSV_FORMAT, CSV_FOLDER_PATTERNS, local_times=True)  # start_stamp, answer_stamp, end_stamp are local times
 def freeswitch_csv(
     con: duckdb.DuckDBPyConnection,
     files: list[Source],
