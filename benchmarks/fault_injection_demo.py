@@ -116,7 +116,7 @@ def inject(landing: Path, start: date, days: int) -> None:
 
 
 def run(home: Path, landing: Path, now: str) -> dict:
-    from ccq.pipeline import run_once
+    from orchestration.runs import run_once
 
     _, _, ok, info = run_once(home, landing, now)
     if not ok:

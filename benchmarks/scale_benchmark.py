@@ -167,7 +167,6 @@ def run_child(args: list[str], log: Path) -> dict:
 def _env(home: Path, now: str) -> None:
     os.environ["CCQ_HOME"] = str(home)
     os.environ["CCQ_NOW"] = now
-    os.environ["CCQ_DUCKDB_PATH"] = str(home / "warehouse" / "ccq.duckdb")
     os.environ["DAGSTER_HOME"] = str(home / "dagster")
 
 
@@ -215,7 +214,8 @@ def stage_load(size: str, d: dict[str, Path]) -> dict:
     """A fresh home with the first N days, loaded file by file as raw_extracts does."""
     import duckdb
 
-    from ccq.ingest.loader import FILE_NAME, ensure_warehouse, landing_files, load_file
+    from ccq.ingest.landing import FILE_NAME, landing_files
+    from ccq.ingest.loader import ensure_warehouse, load_file
     from ccq.settings import Paths
 
     shutil.rmtree(d["home"], ignore_errors=True)
@@ -327,7 +327,7 @@ def _dbt_nodes(run_id: str, top: int = 15) -> dict:
 
 
 def _build(d: dict[str, Path], full_refresh: bool) -> dict:
-    from ccq.pipeline import run_build
+    from orchestration.runs import run_build
     from ccq.settings import Paths
 
     paths = Paths(d["home"]).ensure()
@@ -372,7 +372,8 @@ def _unload_day(d: dict[str, Path], day: str) -> bool:
 
 
 def stage_incremental(size: str, d: dict[str, Path]) -> dict:
-    from ccq.pipeline import changed_days, run_load
+    from ccq.ingest.landing import changed_days
+    from orchestration.runs import run_load
     from ccq.settings import Paths
 
     day = END.isoformat()

@@ -10,7 +10,7 @@ each DuckDB connection, and the SQL reads them with getvariable().
 
 The same key gives the same pseudonyms on every refresh (the FCR and repeat-caller joins rely on
 it). Rotating the key (a new CCQ_PII_KEY, or deleting pii.key) changes every pseudonym; the
-pipeline notices (`key_fingerprint` is part of `ccq.pipeline.project_fingerprint`) and rebuilds
+pipeline notices (`key_fingerprint` is part of `ccq.fingerprint.project_fingerprint`) and rebuilds
 everything from scratch.
 
 Nothing here touches a file at import time.

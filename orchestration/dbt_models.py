@@ -44,7 +44,6 @@ class DbtBuildConfig(Config):
 
 def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, record_tests: bool,
            full_refresh: bool = False):
-    warehouse.export_dbt_env()
     # Unit tests check the SQL, not the data: they run in the test suite (tests/test_dbt_unit_tests.py),
     # not on every refresh.
     args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if full_refresh else [])]
@@ -70,7 +69,7 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Wareh
 )
 def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
                      config: DbtBuildConfig):
-    from ccq.pipeline import project_changed, project_fingerprint, remember_project
+    from ccq.fingerprint import project_changed, project_fingerprint, remember_project
 
     # Rows built incrementally under other models, seeds or personal-data key are stale: start over.
     fingerprint = project_fingerprint()

@@ -7,7 +7,7 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 from orchestration.dbt_models import certified_kpis, warehouse_models
 from orchestration.publishing import published_snapshot
 from orchestration.raw_extracts import raw_extracts
-from orchestration.resources import default_resources, dbt_project
+from orchestration.resources import default_resources
 from orchestration.schedules import build_schedules
 from orchestration.sensors import build_sensors
 from orchestration.validation import MART_CHECKS, validation_evidence

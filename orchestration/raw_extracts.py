@@ -22,7 +22,7 @@ from dagster import (
 
 from ccq.contract import tables
 from ccq.ingest import LoadError, load_file
-from ccq.ingest.loader import FILE_NAME, scan_landing
+from ccq.ingest.landing import FILE_NAME, scan_landing
 from ccq.quality import record_suite_results
 from ccq.reference import queue_ids
 from orchestration.partitions import extract_days

@@ -1,6 +1,5 @@
 """Resources, in one place: the warehouse (CCQ_HOME) and the dbt CLI."""
 
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,30 +11,26 @@ from dagster_dbt import DbtCliResource, DbtProject
 from dagster_dbt.dbt_project import using_dagster_dev
 
 from ccq.ingest import ensure_warehouse
-from ccq.settings import DBT_PROJECT_DIR, SEEDS_DIR, Paths, ccq_home
-
-# dagster-dbt looks for `dbt` on PATH; run from an unactivated virtualenv it is beside python.
-_bin = str(Path(sys.executable).parent)
-if _bin not in os.environ.get("PATH", "").split(os.pathsep):
-    os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
+from ccq.fingerprint import files_fingerprint, manifest_stale, remember_manifest
+from ccq.settings import DBT_PROJECT_DIR, Paths, ccq_home
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# The dbt beside this Python, so an unactivated virtualenv needs nothing on PATH.
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 
-def _manifest_is_stale() -> bool:
-    manifest = dbt_project.manifest_path
-    if not manifest.exists():
-        return True
-    built = manifest.stat().st_mtime
-    sources = [DBT_PROJECT_DIR / "dbt_project.yml", *DBT_PROJECT_DIR.glob("models/**/*"),
-               *DBT_PROJECT_DIR.glob("macros/**/*"), *DBT_PROJECT_DIR.glob("tests/**/*"), *SEEDS_DIR.glob("*")]
-    return any(p.stat().st_mtime > built for p in sources if p.is_file())
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 
-# A fresh clone has no manifest, and an edited model makes it stale: parse before the dbt
-# assets are defined from it (`dagster dev` re-parses on every load anyway).
-if using_dagster_dev() or _manifest_is_stale():
-    dbt_project.preparer.prepare(dbt_project)
+def prepare_manifest() -> None:
+    """Parse the dbt project when its manifest is missing or stale (ccq.fingerprint). The command
+    line calls this before it loads the Definitions, the test session once before its workers
+    start, and `dagster dev` on every code load; no import parses."""
+    fingerprint = files_fingerprint()
+    if manifest_stale(dbt_project.manifest_path):
+        dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+        remember_manifest(fingerprint)
 
 
 class WarehouseResource(ConfigurableResource):
@@ -57,15 +52,15 @@ class WarehouseResource(ConfigurableResource):
         finally:
             con.close()
 
-    def export_dbt_env(self) -> None:
-        # profiles.yml reads the warehouse path from the environment of the dbt subprocess, and its
-        # plugin ccq.pii_plugin the personal-data key of the same working folder (CCQ_HOME/secrets).
-        os.environ["CCQ_DUCKDB_PATH"] = str(self.paths.warehouse)
-        os.environ["CCQ_HOME"] = str(self.paths.home)
-
 
 def default_resources() -> dict:
     return {
         "warehouse": WarehouseResource(),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": dbt_resource(),
     }
+
+
+# `dagster dev` loads this code afresh on every reload, while its files are being edited: parse then
+# (dagster-dbt's prepare_if_dev pattern). Any other import only reads the manifest.
+if using_dagster_dev():
+    prepare_manifest()

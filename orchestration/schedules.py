@@ -18,8 +18,7 @@ the range (BackfillPolicy.single_run) and build_after_load builds after it. From
 
 from dagster import DefaultScheduleStatus, ScheduleEvaluationContext, SkipReason, schedule
 
-from ccq.ingest.loader import FILE_NAME, landing_files
-from ccq.pipeline import changed_files, files_key
+from ccq.ingest.landing import FILE_NAME, changed_files, files_key, landing_files
 from orchestration.partitions import extract_days
 from orchestration.resources import WarehouseResource
 from orchestration.sensors import load_requests

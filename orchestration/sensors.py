@@ -21,15 +21,8 @@ from dagster import (
     sensor,
 )
 
-from ccq.pipeline import (
-    FULL_REFRESH_TAG,
-    THEN_BUILD_TAG,
-    build_run_config,
-    changed_files,
-    files_key,
-    load_blocks,
-    range_tags,
-)
+from ccq.ingest.landing import changed_files, files_key
+from orchestration.runs import FULL_REFRESH_TAG, THEN_BUILD_TAG, build_run_config, load_blocks, range_tags
 from orchestration.partitions import extract_days
 from orchestration.resources import WarehouseResource
 

@@ -16,12 +16,21 @@ import pytest
 from ccq.settings import DBT_PROJECT_DIR, Paths
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_configure(config):
+    """Parse the dbt project once, in the controlling process before any worker starts (the test
+    modules that load the Definitions read its manifest; no import parses it)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        from orchestration.resources import prepare_manifest
+
+        prepare_manifest()
 # The fixture's extracts cover 2026-03-02 and 03-03; on 03-04 at noon both were due.
 HAND_BUILT_NOW = "2026-03-04T12:00:00"
 
 
 def run_pipeline(home: Path, landing: Path, now: str) -> tuple[Paths, dict]:
-    from ccq.pipeline import run_once
+    from orchestration.runs import run_once
 
     paths, load, ok, info = run_once(home, landing, now)
     assert ok, info

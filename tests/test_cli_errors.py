@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ccq import cli
+from orchestration import cli
 from ccq.ingest.loader import LoadError
 
 
@@ -151,7 +151,7 @@ def test_bytes_not_valid_in_the_encoding_are_one_line(capsys, tmp_path, env):
 
 def _ccq(*argv: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("CCQ_HOME", "CCQ_DUCKDB_PATH", "DAGSTER_HOME")}
-    return subprocess.run([sys.executable, "-m", "ccq.cli", *argv], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "orchestration.cli", *argv], capture_output=True, text=True, env=env,
                           timeout=300)
 
 

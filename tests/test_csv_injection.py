@@ -14,7 +14,7 @@ import streamlit
 from streamlit.testing.v1 import AppTest
 
 from app_snapshot import make_home, values
-from ccq import cli
+from orchestration import cli
 from ccq.export import csv_download, neutralise, spreadsheet_safe, write_csv
 from ccq.publish import publish
 from ccq.settings import Paths

@@ -357,7 +357,7 @@ EXPECTED_SKIPS = {
 
 def test_only_regular_files_inside_the_landing_folder_are_read_and_the_rest_is_reported(con, tmp_path):
     from ccq.ingest import load_landing
-    from ccq.ingest.loader import scan_landing
+    from ccq.ingest.landing import scan_landing
 
     landing, secret = hostile_landing(tmp_path)
     files, skipped = scan_landing(landing)

@@ -33,7 +33,7 @@ import duckdb
 import pytest
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
-from ccq.pipeline import run_build, run_load, status
+from orchestration.runs import run_build, run_load, status
 from ccq.publish import current_snapshot
 from ccq.settings import PROJECT_ROOT, Paths
 from tests.conftest import FIXTURES, HAND_BUILT_NOW, run_pipeline
@@ -55,7 +55,6 @@ def _use(home: Path) -> tuple[Paths, DagsterInstance]:
     """Point this process's runs at `home` (other tests of the worker point it elsewhere)."""
     paths = Paths(home).ensure()
     os.environ["CCQ_HOME"] = str(home)
-    os.environ["CCQ_DUCKDB_PATH"] = str(paths.warehouse)
     os.environ["CCQ_NOW"] = HAND_BUILT_NOW
     return paths, DagsterInstance.local_temp(str(home / "dagster"))
 
@@ -63,7 +62,7 @@ def _use(home: Path) -> tuple[Paths, DagsterInstance]:
 def _ccq(home: Path, *args: str, log: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("CCQ_HOME", "CCQ_DUCKDB_PATH", "DAGSTER_HOME")}
     env["CCQ_NOW"] = HAND_BUILT_NOW
-    return subprocess.Popen([sys.executable, "-m", "ccq.cli", "--home", str(home), *args], cwd=PROJECT_ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "orchestration.cli", "--home", str(home), *args], cwd=PROJECT_ROOT, env=env,
                             stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -178,7 +177,7 @@ def trouble(tmp_path_factory):
     seen.recovered = str(current_snapshot(paths))
     seen.legs_after_recovery = _rows(str(paths.warehouse), LEGS)
     seen.still_started = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED]))
-    status_out = subprocess.run([sys.executable, "-m", "ccq.cli", "--home", str(home), "status"], cwd=PROJECT_ROOT,
+    status_out = subprocess.run([sys.executable, "-m", "orchestration.cli", "--home", str(home), "status"], cwd=PROJECT_ROOT,
                                 capture_output=True, text=True, timeout=300,
                                 env={k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"})
     seen.status = status_out.stdout + status_out.stderr

@@ -20,15 +20,9 @@ from dagster import (
     validate_run_config,
 )
 
-from ccq.pipeline import (
-    FULL_REFRESH_TAG,
-    THEN_BUILD_TAG,
-    build_run_config,
-    changed_files,
-    load_blocks,
-    project_changed,
-    remember_project,
-)
+from ccq.fingerprint import project_changed, remember_project
+from ccq.ingest.landing import changed_files
+from orchestration.runs import FULL_REFRESH_TAG, THEN_BUILD_TAG, build_run_config, load_blocks
 from ccq.settings import Paths
 from orchestration.definitions import defs
 from orchestration.resources import WarehouseResource

@@ -223,7 +223,7 @@ def test_importing_touches_no_file(tmp_path):
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if k != pii.KEY_ENV}
     env["CCQ_HOME"] = str(home)
-    run = subprocess.run([sys.executable, "-c", "import ccq.pii, ccq.pii_plugin, ccq.pipeline"],
+    run = subprocess.run([sys.executable, "-c", "import ccq.pii, ccq.pii_plugin, ccq.fingerprint, ccq.ingest.landing"],
                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert not home.exists()

@@ -33,7 +33,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ccq.cli import main
+from orchestration.cli import main
 from tests.conftest import restored_env, run_pipeline
 
 pytestmark = pytest.mark.xdist_group("unconfigured_queues")
@@ -180,7 +180,7 @@ def test_dimensions_are_published_with_their_configuration(built):
 def test_status_lists_them(built):
     from dagster import DagsterInstance
 
-    from ccq.pipeline import status
+    from orchestration.runs import status
 
     work, paths, _ = built
     (work / "dagster-status").mkdir(exist_ok=True)

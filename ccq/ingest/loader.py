@@ -19,8 +19,6 @@ and the run goes on. A line longer than MAX_LINE_BYTES is quarantined whatever i
 """
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 import tempfile
 import time
@@ -36,13 +34,12 @@ import pyarrow as pa
 
 from ccq.contract import RAW_SCHEMA, Column, Table, table as contract_table, tables
 from ccq.ingest.audit import ensure_audit, ensure_raw
+from ccq.ingest.landing import FILE_NAME, landing_files, sha256_file
 from ccq.settings import MEMORY_LIMIT
 
 # `<table>_<YYYY-MM-DD>.csv`, and the copies people make of such a file: anything after the date
 # that does not start with a digit ("acd_queue_events_2026-10-09 副本 (1).csv", "..._v2.csv").
 # Each is its own file id; staging keeps the latest version of every key, so a copy adds nothing twice.
-FILE_NAME = re.compile(r"^(?P<table>[a-z_]+?)_(?P<day>\d{4}-\d{2}-\d{2})(?P<copy>(?![0-9])[^/\\]*)?\.(?i:csv)$")
-FILE_LAYOUT = "<table>/<table>_<YYYY-MM-DD>.csv"
 # One limit for every line, quoted or not (the raw contract page documents it).
 MAX_LINE_BYTES = 2_000_000
 RAW_TEXT_LIMIT = 4_000
@@ -82,14 +79,6 @@ def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     ensure_raw(con)
     ensure_audit(con)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _line_index(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -448,71 +437,6 @@ def _parse_and_insert(con, tbl: Table, readable: Path, path: Path, file_id, load
     con.execute("DROP TABLE IF EXISTS _ccq_stage")
     con.execute("DROP TABLE IF EXISTS _ccq_checked")
     return int(n), int(quarantined)
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """Something in the landing folder that is not loaded, and why."""
-
-    path: Path
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
-
-
-def scan_landing(landing: Path, tables_wanted: Iterable[str] | None = None) -> tuple[list[Path], list[Skipped]]:
-    """The extract files to load, and everything else in the landing folder with the reason it
-    is not loaded. Only regular files directly inside landing/<table>/ are read: a symlink (it
-    could point anywhere on the machine), a folder, a device or a file named unlike an extract
-    is skipped, never followed, so nothing a user drops there stops the run or reads outside it."""
-    known = set(tables())
-    wanted = set(tables_wanted) if tables_wanted else known
-    files: list[Path] = []
-    skipped: list[Skipped] = []
-    if not landing.is_dir():
-        return files, skipped
-    for top in sorted(os.scandir(landing), key=lambda e: e.name):
-        where = Path(top.path)
-        if top.is_symlink():
-            skipped.append(Skipped(where, "a symbolic link: only regular files inside the landing folder are read"))
-        elif not top.is_dir(follow_symlinks=False):
-            skipped.append(Skipped(where, f"not in a table folder: extracts go in {FILE_LAYOUT}"))
-        elif top.name not in known:
-            skipped.append(Skipped(where, f"{top.name!r} is not a raw table of the contract (ccq contract lists them)"))
-        elif top.name in wanted:
-            for entry in sorted(os.scandir(top.path), key=lambda e: e.name):
-                why = _not_an_extract(entry, top.name)
-                if why:
-                    skipped.append(Skipped(Path(entry.path), why))
-                else:
-                    files.append(Path(entry.path))
-    return files, skipped
-
-
-def _not_an_extract(entry: os.DirEntry, table: str) -> str | None:
-    if entry.is_symlink():
-        return "a symbolic link: only regular files inside the landing folder are read"
-    if entry.is_dir(follow_symlinks=False):
-        return "a folder, not an extract file"
-    if not entry.is_file(follow_symlinks=False):
-        return "not a regular file"
-    if not os.access(entry.path, os.R_OK):
-        return "not readable (file permissions)"
-    m = FILE_NAME.match(entry.name)
-    if not m:
-        return f"not named {table}_<YYYY-MM-DD>.csv"
-    if m.group("table") != table:
-        return f"named for table {m.group('table')!r} but in the {table!r} folder"
-    try:
-        date.fromisoformat(m.group("day"))
-    except ValueError:
-        return f"{m.group('day')} in its name is not a date"
-    return None
-
-
-def landing_files(landing: Path, tables_wanted: Iterable[str] | None = None) -> list[Path]:
-    return scan_landing(landing, tables_wanted)[0]
 
 
 def load_landing(

@@ -17,7 +17,8 @@ import duckdb
 from ccq.ingest.adapters import amazon_connect, anonymous_bank, asterisk_cdr, asterisk_queue_log, freeswitch_cdr
 from ccq.ingest.adapters.base import Adapter, AdapterResult, Source, site_for
 from ccq.ingest.audit import ensure_audit
-from ccq.ingest.loader import sha256_file, transcode_to_utf8
+from ccq.ingest.landing import sha256_file
+from ccq.ingest.loader import transcode_to_utf8
 
 
 @dataclass(frozen=True)

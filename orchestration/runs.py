@@ -7,20 +7,28 @@ shows them.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import uuid
 from contextlib import contextmanager, redirect_stdout
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
 import duckdb
 
-from ccq.ingest.loader import FILE_NAME, Skipped, landing_files, scan_landing, sha256_file
-from ccq.settings import DBT_PROJECT_DIR, PROJECT_ROOT, SEEDS_DIR, Paths
+from ccq.ingest.landing import changed_days, changed_files, skipped_landing
+from ccq.settings import Paths
+
+def definitions():
+    """The Definitions, with the dbt manifest parsed first if it is missing or stale."""
+    from orchestration.resources import prepare_manifest
+
+    prepare_manifest()
+    from orchestration.definitions import defs
+
+    return defs
+
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 PROGRESS_PREFIX = "progress: "
@@ -63,70 +71,6 @@ def _progress(instance, run_id: str, progress: Callable[[str], None], every: flo
     finally:
         stop.set()
         t.join(timeout=10)
-
-
-@dataclass(frozen=True)
-class LandingFile:
-    file_id: str  # <table>/<file name>, as in audit.load_files
-    day: str
-    sha256: str
-    path: Path
-
-
-def landing_state(paths: Paths) -> list[LandingFile]:
-    out = []
-    for p in landing_files(paths.landing):
-        m = FILE_NAME.match(p.name)
-        out.append(LandingFile(f"{m.group('table')}/{p.name}", m.group("day"), sha256_file(p), p))
-    return out
-
-
-def skipped_landing(paths: Paths) -> list[Skipped]:
-    """What is in the landing folder but is never loaded, and why (symlinks, folders, odd names)."""
-    return scan_landing(paths.landing)[1]
-
-
-def loaded_files(db: Path | None) -> dict[str, str]:
-    """file_id -> sha256 of the files recorded in audit.load_files of a DuckDB file (the
-    warehouse, or a published snapshot, which carries the same table)."""
-    if db is None or not Path(db).exists():
-        return {}
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema='audit' AND table_name='load_files'").fetchall()[0][0]:
-            return {}
-        return dict(con.execute("SELECT file_id, sha256 FROM audit.load_files").fetchall())
-    finally:
-        con.close()
-
-
-def changed_files(paths: Paths, against: str = "warehouse") -> list[LandingFile]:
-    """Landing files that are not loaded yet, or loaded with other bytes.
-
-    against="warehouse" asks the warehouse (only the writer itself may: a read-only
-    connection from another process would lock the pipeline out); against="snapshot" asks
-    the published snapshot, i.e. what the app does not show yet. Sensors and `ccq status`
-    use the snapshot so that they never touch the warehouse."""
-    if against == "snapshot":
-        from ccq.publish import current_snapshot
-
-        loaded = loaded_files(current_snapshot(paths))
-    else:
-        loaded = loaded_files(paths.warehouse)
-    return [f for f in landing_state(paths) if loaded.get(f.file_id) != f.sha256]
-
-
-def changed_days(paths: Paths, against: str = "warehouse") -> list[str]:
-    """Extract days with a landing file that is not loaded yet, or loaded with other bytes."""
-    return sorted({f.day for f in changed_files(paths, against)})
-
-
-def files_key(files: Iterable[LandingFile]) -> str:
-    """One key for a set of file versions: the same files never trigger twice."""
-    h = hashlib.sha256()
-    for f in sorted(files, key=lambda f: f.file_id):
-        h.update(f"{f.file_id}:{f.sha256}\n".encode())
-    return h.hexdigest()[:32]
 
 
 def load_blocks(order: list[str], days: Iterable[str]) -> list[list[str]]:
@@ -175,7 +119,7 @@ def _run_tags(extra: dict | None = None) -> dict:
 
 
 def run_load(instance, paths: Paths, days: list[str], progress: Callable[[str], None] = print) -> dict:
-    from orchestration.definitions import defs
+    defs = definitions()
     from orchestration.partitions import extract_days
 
     days = sorted(days)
@@ -235,7 +179,7 @@ def step_failures(events) -> list[str]:
 
 def run_build(instance, paths: Paths, progress: Callable[[str], None] = print,
               full_refresh: bool = False) -> tuple[bool, dict | str]:
-    from orchestration.definitions import defs
+    defs = definitions()
 
     job = defs.resolve_job_def("build_and_publish")
     run_id = str(uuid.uuid4())
@@ -263,41 +207,6 @@ def run_build(instance, paths: Paths, progress: Callable[[str], None] = print,
 
 
 # --- incremental models: when to rebuild from scratch -------------------------------------
-
-def project_fingerprint() -> str:
-    """Digest of what the incremental models are computed with: models, macros, project file,
-    seeds (reference data, definition parameters) and the personal-data key's fingerprint. When it
-    changes, the rows built earlier are stale, so the next build is a full refresh."""
-    h = hashlib.sha256()
-    files = [DBT_PROJECT_DIR / "dbt_project.yml", *DBT_PROJECT_DIR.glob("models/**/*"),
-             *DBT_PROJECT_DIR.glob("macros/**/*"), *SEEDS_DIR.glob("*")]
-    for f in sorted(p for p in files if p.is_file()):
-        h.update(f.relative_to(PROJECT_ROOT).as_posix().encode())
-        h.update(f.read_bytes())
-    from ccq.pii import key_fingerprint  # an HMAC of a fixed label, never the key: a rotated key rebuilds
-    h.update(key_fingerprint().encode())
-    return h.hexdigest()
-
-
-def _fingerprint_file(paths: Paths) -> Path:
-    return paths.warehouse.parent / "dbt_project.sha256"
-
-
-def project_changed(paths: Paths, fingerprint: str | None = None) -> bool:
-    try:
-        built = _fingerprint_file(paths).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return True
-    return built != (fingerprint or project_fingerprint())
-
-
-def remember_project(paths: Paths, fingerprint: str | None = None) -> None:
-    """After a successful build: the incremental models now hold rows of this project."""
-    f = _fingerprint_file(paths)
-    tmp = f.with_suffix(".tmp")
-    tmp.write_text(fingerprint or project_fingerprint(), encoding="utf-8")
-    os.replace(tmp, f)
-
 
 # --- run history -------------------------------------------------------------------------
 
@@ -413,7 +322,6 @@ def run_once(home: Path, landing: Path, now: str) -> tuple[Paths, dict, bool, di
     os.environ["CCQ_HOME"] = str(home)
     os.environ["CCQ_NOW"] = now
     paths = Paths(home).ensure()
-    os.environ["CCQ_DUCKDB_PATH"] = str(paths.warehouse)
     instance = DagsterInstance.local_temp(str(home / "dagster"))
     load = run_load(instance, paths, changed_days(paths))
     ok, info = run_build(instance, paths)

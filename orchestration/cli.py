@@ -26,7 +26,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from ccq.settings import APP_DIR, Paths, ccq_home
+from ccq.settings import APP_DIR, PROJECT_ROOT, Paths, ccq_home
 
 
 _TERMINAL = sys.stdout  # runs redirect stdout (dbt's echo) to a log file; progress still goes here
@@ -38,9 +38,10 @@ def _say(msg: str) -> None:
 
 def _use_home(args) -> Paths:
     home = ccq_home(args.home)
-    os.environ["CCQ_HOME"] = str(home)  # read by the Dagster resources, the dbt profile and the app
+    # --home is CCQ_HOME for this process: the one setting the Dagster resources, the dbt profile (the
+    # warehouse, the personal-data key) and the app read.
+    os.environ["CCQ_HOME"] = str(home)
     paths = Paths(home).ensure()
-    os.environ["CCQ_DUCKDB_PATH"] = str(paths.warehouse)
     os.environ.setdefault("DAGSTER_HOME", str(paths.dagster_home))
     return paths
 
@@ -88,7 +89,8 @@ def _run_pipeline(paths: Paths, days: list[str] | None = None, full_refresh: boo
     validate, certify and publish. Returns True when a new snapshot was published."""
     from dagster import DagsterInstance
 
-    from ccq.pipeline import changed_days, reap_interrupted_runs, run_build, run_load, skipped_landing
+    from ccq.ingest.landing import changed_days, skipped_landing
+    from orchestration.runs import reap_interrupted_runs, run_build, run_load
 
     _terminate_gracefully()
     instance = DagsterInstance.get()
@@ -105,7 +107,7 @@ def _run_pipeline(paths: Paths, days: list[str] | None = None, full_refresh: boo
     for skipped in skipped_landing(paths):
         _say(f"not loaded: {skipped}")
     if not days:
-        from ccq.pipeline import loaded_files
+        from ccq.ingest.landing import loaded_files
 
         if not loaded_files(paths.warehouse):  # nothing new and nothing ever loaded: dbt has no raw schema
             _say(f"nothing to load: no extract files in the landing folder {paths.landing}, and none loaded before.\n"
@@ -159,7 +161,7 @@ def cmd_ingest(args) -> int:
     if args.format == "contract":
         # Contract files given directly: copy them into the landing folder under their own names.
         from ccq.ingest.adapters.registry import source_files
-        from ccq.ingest.loader import FILE_NAME
+        from ccq.ingest.landing import FILE_NAME
 
         n = 0
         for f in source_files(sources, ("*.csv",)):
@@ -203,7 +205,7 @@ def cmd_backfill(args) -> int:
     """Load the extract days of a date range (their partitions), then build. Files whose
     bytes are already loaded are skipped by the loader; --full-refresh rebuilds every
     incremental model from scratch as well."""
-    from ccq.ingest.loader import FILE_NAME, landing_files
+    from ccq.ingest.landing import FILE_NAME, landing_files
 
     if args.start > args.end:
         raise UsageError(f"--from {args.start} is after --to {args.end}")
@@ -221,7 +223,7 @@ def cmd_status(args) -> int:
     from dagster import DagsterInstance
     from tabulate import tabulate
 
-    from ccq.pipeline import status
+    from orchestration.runs import status
 
     paths = _use_home(args)
     st = status(paths, DagsterInstance.get(), runs=args.runs)
@@ -331,7 +333,7 @@ def cmd_demo(args) -> int:
     return cmd_app(args)
 
 
-ANONYMOUS_BANK = Path(__file__).resolve().parent.parent / "data" / "anonymous_bank" / "february_1999.txt"
+ANONYMOUS_BANK = PROJECT_ROOT / "data" / "anonymous_bank" / "february_1999.txt"
 
 
 def _ingest_anonymous_bank(paths: Paths) -> None:
@@ -383,7 +385,7 @@ def cmd_dagster(args) -> int:
     dagster = Path(sys.executable).parent / "dagster"
     _say(f"starting Dagster's UI on http://localhost:{args.port} (run history in {paths.dagster_home})")
     try:
-        return subprocess.call([str(dagster), "dev", "-p", str(args.port)], cwd=str(Path(__file__).resolve().parent.parent))
+        return subprocess.call([str(dagster), "dev", "-p", str(args.port)], cwd=str(PROJECT_ROOT))
     except KeyboardInterrupt:
         return 0
 
