@@ -65,8 +65,10 @@ class Paths:
             p.mkdir(parents=True, exist_ok=True)
         instance_yaml = self.dagster_home / "dagster.yaml"
         if not instance_yaml.exists():
-            # Nothing may call out at run time; keep run history and logs local.
-            instance_yaml.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+            # Nothing may call out at run time; keep run history and logs local. The daemon of
+            # `ccq dagster` runs one run at a time: DuckDB has one writer.
+            instance_yaml.write_text("telemetry:\n  enabled: false\nrun_queue:\n  max_concurrent_runs: 1\n",
+                                     encoding="utf-8")
         return self
 
 

@@ -85,12 +85,13 @@ def _terminate_gracefully() -> None:
 
 
 def _run_pipeline(paths: Paths, days: list[str] | None = None, full_refresh: bool = False) -> bool:
-    """Load the given extract days (default: days with new or changed files), then build,
-    validate, certify and publish. Returns True when a new snapshot was published."""
+    """Run the `refresh` job: load the given extract days (default: days with new or changed
+    files), then build, validate, certify and publish. Returns True when a new snapshot was
+    published, or when there was nothing to do."""
     from dagster import DagsterInstance
 
-    from ccq.ingest.landing import changed_days, skipped_landing
-    from orchestration.runs import reap_interrupted_runs, run_build, run_load
+    from ccq.ingest.landing import changed_days, loaded_files, skipped_landing
+    from orchestration.runs import reap_interrupted_runs, run_refresh
 
     _terminate_gracefully()
     instance = DagsterInstance.get()
@@ -106,31 +107,27 @@ def _run_pipeline(paths: Paths, days: list[str] | None = None, full_refresh: boo
             return False
     for skipped in skipped_landing(paths):
         _say(f"not loaded: {skipped}")
-    if not days:
-        from ccq.ingest.landing import loaded_files
-
-        if not loaded_files(paths.warehouse):  # nothing new and nothing ever loaded: dbt has no raw schema
-            _say(f"nothing to load: no extract files in the landing folder {paths.landing}, and none loaded before.\n"
-                 "  Extracts go there as <table>/<table>_<YYYY-MM-DD>.csv (e.g. acd_queue_events/acd_queue_events_2026-03-04.csv;\n"
-                 "  `ccq contract` lists the tables), or convert a system's own files with `ccq ingest --format FORMAT PATH...`;\n"
-                 "  `ccq demo` makes a demo centre.")
-            return True  # not a failure: there is nothing to do
+    if not days and not loaded_files(paths.warehouse):  # nothing new and nothing ever loaded: dbt has no raw schema
+        _say(f"nothing to load: no extract files in the landing folder {paths.landing}, and none loaded before.\n"
+             "  Extracts go there as <table>/<table>_<YYYY-MM-DD>.csv (e.g. acd_queue_events/acd_queue_events_2026-03-04.csv;\n"
+             "  `ccq contract` lists the tables), or convert a system's own files with `ccq ingest --format FORMAT PATH...`;\n"
+             "  `ccq demo` makes a demo centre.")
+        return True  # not a failure: there is nothing to do
     t0 = time.perf_counter()
     if days:
-        _say(f"loading extracts for {len(days)} day(s) ({days[0]} .. {days[-1]}): files, quarantine, reconciliation, raw suites")
-        load = run_load(instance, paths, days, progress=_say)
-        _say(f"  read {load['rows_read']:,} rows: {load['rows_loaded']:,} loaded, {load['rows_quarantined']:,} quarantined "
-             f"({time.perf_counter() - t0:.1f}s)")
+        _say(f"refreshing: loading {len(days)} extract day(s) ({days[0]} .. {days[-1]}) with quarantine, reconciliation "
+             "and raw suites, then building the warehouse with dbt, validating, certifying and publishing"
+             + (" (full refresh)" if full_refresh else ""))
     else:
-        _say("no new or changed extract files in the landing folder")
-    t1 = time.perf_counter()
-    _say("building the warehouse with dbt, validating the marts, certifying and publishing"
-         + (" (full refresh)" if full_refresh else ""))
-    ok, info = run_build(instance, paths, progress=_say, full_refresh=full_refresh)
+        _say("no new or changed extract files in the landing folder: building the warehouse with dbt, validating, "
+             "certifying and publishing" + (" (full refresh)" if full_refresh else ""))
+    ok, info = run_refresh(instance, paths, days, full_refresh=full_refresh, progress=_say)
     if not ok:
-        _say(f"build failed, nothing published: {info}")
+        _say(f"refresh failed, nothing published: {info}")
         return False
-    _say(f"  published {info['snapshot']} ({time.perf_counter() - t1:.1f}s)")
+    if days:
+        _say(f"  read {info['rows_read']:,} rows: {info['rows_loaded']:,} loaded, {info['rows_quarantined']:,} quarantined")
+    _say(f"  published {info['snapshot']} ({time.perf_counter() - t0:.1f}s)")
     _say(f"  {info['kpi_rows']:,} KPI values, {info['certified_rows']:,} certified; validation report: {info['report']}")
     return True
 
@@ -223,7 +220,7 @@ def cmd_status(args) -> int:
     from dagster import DagsterInstance
     from tabulate import tabulate
 
-    from orchestration.runs import status
+    from orchestration.status import status
 
     paths = _use_home(args)
     st = status(paths, DagsterInstance.get(), runs=args.runs)
@@ -234,7 +231,7 @@ def cmd_status(args) -> int:
     print(f"Last runs (Dagster run history in {paths.dagster_home}):")
     if st["runs"]:
         print(tabulate([[r["job"], r["status"], when(r["started"]),
-                         "" if r["seconds"] is None else f"{r['seconds']:.0f}s", r["partitions"], r["run_id"][:8]]
+                         "" if r["seconds"] is None else f"{r['seconds']:.0f}s", r["days"], r["run_id"][:8]]
                         for r in st["runs"]], headers=["job", "status", "started", "took", "days", "run"],
                        tablefmt="simple"))
     else:
@@ -364,24 +361,9 @@ def cmd_app(args) -> int:
         return 0
 
 
-def _one_run_at_a_time(paths: Paths) -> None:
-    """The daemon launches the runs of sensors, schedules and backfills: queue them one at a
-    time, as DuckDB has one writer (a second run would fail on the warehouse's lock)."""
-    import yaml
-
-    config_file = paths.dagster_home / "dagster.yaml"
-    config = yaml.safe_load(config_file.read_text(encoding="utf-8")) if config_file.exists() else None
-    config = config or {}
-    if "run_queue" in config or "run_coordinator" in config:
-        return
-    config["run_queue"] = {"max_concurrent_runs": 1}
-    config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-
-
 def cmd_dagster(args) -> int:
     paths = _use_home(args)
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
-    _one_run_at_a_time(paths)
     dagster = Path(sys.executable).parent / "dagster"
     _say(f"starting Dagster's UI on http://localhost:{args.port} (run history in {paths.dagster_home})")
     try:

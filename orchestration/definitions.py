@@ -1,10 +1,13 @@
 """The one Definitions object: `dagster dev` (see [tool.dagster] in pyproject.toml) and the
-`ccq` command both load it. Sensors (sensors.py) and schedules (schedules.py) run under
-`ccq dagster`, whose daemon runs one run at a time (DuckDB has one writer)."""
+`ccq` command both load it, and both run its one job, `refresh`: load the extract days of the
+run's config, validate, dbt build, certify, publish. `ccq refresh` runs it in its own process;
+the daemon of `ccq dagster` runs it for the sensor and the schedules (sensors.py, schedules.py),
+one run at a time (DuckDB has one writer)."""
 
-from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+from dagster import AssetSelection, Definitions, colored_console_logger, define_asset_job, in_process_executor
 
 from orchestration.dbt_models import certified_kpis, warehouse_models
+from orchestration.progress import terminal_progress
 from orchestration.publishing import published_snapshot
 from orchestration.raw_extracts import raw_extracts
 from orchestration.resources import default_resources
@@ -12,27 +15,23 @@ from orchestration.schedules import build_schedules
 from orchestration.sensors import build_sensors
 from orchestration.validation import MART_CHECKS, validation_evidence
 
-
-RAW = AssetSelection.assets(raw_extracts)
-
-load_extracts = define_asset_job(
-    "load_extracts",
-    selection=RAW,
-    description="Load the extract files of the selected days into raw tables, with quarantine, reconciliation and raw suites.",
-)
-build_and_publish = define_asset_job(
-    "build_and_publish",
-    selection=AssetSelection.all() - RAW,
-    description="dbt build, mart validation, certification and atomic publish of the app snapshot.",
+refresh = define_asset_job(
+    "refresh",
+    selection=AssetSelection.all(),
+    description="Load the extract files of the configured days (default: the new and changed ones) with quarantine, "
+                "reconciliation and raw suites; dbt build; mart validation; certification; atomic publish of the "
+                "app's snapshot.",
 )
 
 defs = Definitions(
     assets=[raw_extracts, warehouse_models, validation_evidence, certified_kpis, published_snapshot],
     asset_checks=MART_CHECKS,
-    jobs=[load_extracts, build_and_publish],
-    sensors=build_sensors(load_extracts, build_and_publish),
-    schedules=build_schedules(load_extracts),
+    jobs=[refresh],
+    sensors=build_sensors(refresh),
+    schedules=build_schedules(refresh),
     resources=default_resources(),
+    # Dagster's console logger stays the default; `ccq` runs add the progress on its terminal.
+    loggers={"console": colored_console_logger, "terminal_progress": terminal_progress},
     # DuckDB has one writer: steps run one after the other in the run's process.
     executor=in_process_executor,
 )

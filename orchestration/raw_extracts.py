@@ -1,5 +1,6 @@
-"""Raw extract assets: one asset per raw table, partitioned by extract day, loaded by one op
-so that a day's sixteen files cost one step. Each load yields its checks per table: the files
+"""Raw extract assets: one asset per raw table, loaded by one op so that a day's sixteen files
+cost one step. A run loads the extract days its config names, by default every day with a file
+the warehouse does not hold yet (or holds with other bytes). Each load yields its checks per table: the files
 reconcile (`reconciles`), and the table's suites pass on every extract day of the run
 (`gx_raw_<table>`: the Great Expectations row suite, for the ACD events the queue-leg order, and
 the table-level checks: types, volume against the norm, references to other sources). Outcomes
@@ -15,17 +16,17 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
-    BackfillPolicy,
+    Config,
     MaterializeResult,
     multi_asset,
 )
+from pydantic import Field
 
 from ccq.contract import tables
 from ccq.ingest import LoadError, load_file
-from ccq.ingest.landing import FILE_NAME, scan_landing
+from ccq.ingest.landing import FILE_NAME, changed_days, scan_landing
 from ccq.quality import record_suite_results
 from ccq.reference import queue_ids
-from orchestration.partitions import extract_days
 from orchestration.resources import WarehouseResource
 
 RECONCILES = "reconciles"
@@ -50,7 +51,6 @@ def _specs() -> list[AssetSpec]:
             description=f"raw.{t.name}: {t.description}",
             group_name="raw",
             kinds={"duckdb", "csv"},
-            partitions_def=extract_days,
             metadata={"contract_key": ", ".join(t.key)},
         )
         for t in tables().values()
@@ -71,15 +71,22 @@ def _check_specs() -> list[AssetCheckSpec]:
     return out
 
 
+class LoadConfig(Config):
+    days: list[str] | None = Field(
+        default=None,
+        description="Extract days (YYYY-MM-DD) to load again; none given: every day with a new or changed file.",
+    )
+
+
 @multi_asset(
     name="raw_extracts",
     specs=_specs(),
     check_specs=_check_specs(),
     can_subset=True,
-    backfill_policy=BackfillPolicy.single_run(),
 )
-def raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResource):
-    days = sorted(context.partition_keys) if context.has_partition_key_range or context.has_partition_key else []
+def raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResource, config: LoadConfig):
+    days = sorted(set(config.days)) if config.days is not None else changed_days(warehouse.paths)
+    context.log.info(f"progress: loading {len(days)} extract day(s)" + (f" ({days[0]} .. {days[-1]})" if days else ""))
     selected = {k for k in context.selected_asset_keys}
     by_table: dict[str, list] = {}
     landing, skipped = scan_landing(warehouse.paths.landing)

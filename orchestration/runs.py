@@ -1,24 +1,28 @@
-"""Running the Dagster jobs in this process (what `ccq demo` and `ccq refresh` do), and what
-the sensors, schedules and `ccq status` need to know about the landing folder and the runs.
-
-Two runs, as in the Dagster UI: `load_extracts` over a range of extract-day partitions,
-then `build_and_publish`. Both record their history in DAGSTER_HOME, so `dagster dev`
-shows them.
+"""The run protocol: how `ccq` runs the one job, `refresh`, in its own process (the daemon of
+`ccq dagster` runs the same job for the sensor and the schedules), and what the run history says
+about interrupted and failed runs. Runs record their history in DAGSTER_HOME, so `dagster dev`
+shows them all.
 """
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from contextlib import contextmanager, redirect_stdout
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import duckdb
 
-from ccq.ingest.landing import changed_days, changed_files, skipped_landing
 from ccq.settings import Paths
+from orchestration.progress import reporting_to
+
+# In-process runs carry the pid of their process, so a run whose process died (killed) can be
+# told from one still going, and closed as failed (reap_interrupted_runs).
+PID_TAG = "ccq/pid"
+DAYS_TAG = "ccq/days"
+FULL_REFRESH_TAG = "ccq/full_refresh"
+
 
 def definitions():
     """The Definitions, with the dbt manifest parsed first if it is missing or stale."""
@@ -30,70 +34,20 @@ def definitions():
     return defs
 
 
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-PROGRESS_PREFIX = "progress: "
+def refresh_config(days: list[str] | None = None, full_refresh: bool = False) -> dict:
+    """Run config of the `refresh` job: the extract days to load (None: every day with a new or
+    changed file), and whether to rebuild the incremental models from scratch."""
+    ops: dict = {"raw_extracts": {"config": {"days": sorted(days) if days is not None else None}}}
+    if full_refresh:
+        ops["warehouse_models"] = {"config": {"full_refresh": True}}
+    return {"ops": ops}
 
 
-@contextmanager
-def _progress(instance, run_id: str, progress: Callable[[str], None], every: float = 1.0):
-    """Report step starts and ends, and the steps' own progress messages, while a run executes
-    in this thread (Dagster wants the main thread for its signal handling)."""
-    stop = threading.Event()
-    started: dict[str, float] = {}
-
-    def watch():
-        seen = 0
-        while True:
-            finished = stop.wait(every)
-            try:
-                records = instance.all_logs(run_id)
-            except Exception:  # the run is not stored yet
-                records = []
-            for rec in records[seen:]:
-                ev = rec.dagster_event
-                if ev is not None and ev.event_type_value == "STEP_START":
-                    started[ev.step_key] = rec.timestamp
-                    progress(f"  {ev.step_key} ...")
-                elif ev is not None and ev.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
-                    took = rec.timestamp - started.get(ev.step_key, rec.timestamp)
-                    word = "done" if ev.event_type_value == "STEP_SUCCESS" else "FAILED"
-                    progress(f"  {ev.step_key} {word} ({took:.1f}s)")
-                elif ev is None and rec.user_message.startswith(PROGRESS_PREFIX):
-                    progress("    " + rec.user_message[len(PROGRESS_PREFIX):])
-            seen = len(records)
-            if finished:
-                return
-
-    t = threading.Thread(target=watch, daemon=True)
-    t.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        t.join(timeout=10)
-
-
-def load_blocks(order: list[str], days: Iterable[str]) -> list[list[str]]:
-    """The days to load as runs over consecutive partitions. Dynamic partitions keep the order
-    they were added in, so a late day sits after later ones and a range from the first day to
-    the last would cover other days (or, reversed, none): one run per unbroken stretch."""
-    wanted = set(days)
-    order = list(order) + sorted(wanted - set(order))  # new days are added in date order
-    blocks: list[list[str]] = []
-    previous = None
-    for i, day in enumerate(order):
-        if day not in wanted:
-            continue
-        if blocks and previous == i - 1:
-            blocks[-1].append(day)
-        else:
-            blocks.append([day])
-        previous = i
-    return blocks
-
-
-def range_tags(block: list[str]) -> dict[str, str]:
-    return {"dagster/asset_partition_range_start": block[0], "dagster/asset_partition_range_end": block[-1]}
+def refresh_tags(days: list[str] | None, trigger: str, full_refresh: bool = False) -> dict:
+    """What the run history shows of a refresh: who started it, and which days it loads."""
+    what = "new and changed files" if days is None else ("none" if not days else
+                                                         "..".join(dict.fromkeys((min(days), max(days)))))
+    return {"ccq/trigger": trigger, DAYS_TAG: what, **({FULL_REFRESH_TAG: "true"} if full_refresh else {})}
 
 
 @contextmanager
@@ -106,55 +60,39 @@ def _logged(paths: Paths, job: str):
         yield log
 
 
-# In-process runs carry the pid of their process, so a run whose process died (killed) can be
-# told from one still going, and closed as failed (reap_interrupted_runs).
-PID_TAG = "ccq/pid"
-# Runs started by a sensor or schedule carry this tag; the chain sensor builds after them.
-THEN_BUILD_TAG = "ccq/then_build"
-FULL_REFRESH_TAG = "ccq/full_refresh"
-
-
-def _run_tags(extra: dict | None = None) -> dict:
-    return {PID_TAG: str(os.getpid()), "ccq/trigger": "cli", **(extra or {})}
-
-
-def run_load(instance, paths: Paths, days: list[str], progress: Callable[[str], None] = print) -> dict:
-    defs = definitions()
-    from orchestration.partitions import extract_days
-
-    days = sorted(days)
-    known = instance.get_dynamic_partitions(extract_days.name)
-    new = [d for d in days if d not in set(known)]
-    if new:
-        instance.add_dynamic_partitions(extract_days.name, new)
-    job = defs.resolve_job_def("load_extracts")
-    totals = {"rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "run_ids": []}
-    for block in load_blocks(known, days):
-        run_id = str(uuid.uuid4())
-        with _logged(paths, "load_extracts"), _progress(instance, run_id, progress):
-            result = job.execute_in_process(
-                instance=instance,
-                run_id=run_id,
-                run_config=QUIET,
-                tags=_run_tags(range_tags(block)),
-                raise_on_error=True,
-            )
-        # A ranged run records one materialization per partition, all with the same metadata.
-        per_asset = {m.materialization.asset_key: m.materialization.metadata for m in result.get_asset_materialization_events()}
-        for md in per_asset.values():
-            for k in ("rows_read", "rows_loaded", "rows_quarantined"):
-                if k in md:
-                    totals[k] += int(md[k].value)
-        totals["run_ids"].append(result.run_id)
-    totals["run_id"] = totals["run_ids"][-1] if totals["run_ids"] else None
-    return totals
-
-
-def build_run_config(full_refresh: bool = False) -> dict:
-    config = dict(QUIET)
-    if full_refresh:
-        config["ops"] = {"warehouse_models": {"config": {"full_refresh": True}}}
-    return config
+def run_refresh(instance, paths: Paths, days: list[str] | None = None, full_refresh: bool = False,
+                progress: Callable[[str], None] = print) -> tuple[bool, dict | str]:
+    """Run the `refresh` job in this process. Returns (True, what it loaded and published) or
+    (False, why it failed); a failure publishes nothing."""
+    job = definitions().resolve_job_def("refresh")
+    run_config = refresh_config(days, full_refresh)
+    # Dagster's console logger would echo every event; the steps' progress reaches the terminal
+    # through the terminal_progress logger (orchestration/progress.py) instead.
+    run_config["loggers"] = {"console": {"config": {"log_level": "WARNING"}}, "terminal_progress": {}}
+    run_id = str(uuid.uuid4())
+    with _logged(paths, "refresh") as log, reporting_to(progress):
+        result = job.execute_in_process(
+            instance=instance, run_id=run_id, run_config=run_config, raise_on_error=False,
+            tags={PID_TAG: str(os.getpid()), **refresh_tags(days, "cli", full_refresh)})
+    info: dict = {"run_id": result.run_id, "log": str(log), "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0}
+    for mat in result.get_asset_materialization_events():
+        md = mat.materialization.metadata
+        for k in ("rows_read", "rows_loaded", "rows_quarantined"):
+            if k in md:
+                info[k] += int(md[k].value)
+        for k in ("snapshot", "report"):
+            if k in md:
+                info[k] = md[k].value
+    if not result.success:
+        failures = step_failures(result.all_events)
+        return False, ("; ".join(failures) or "see the Dagster run log") + f" (dbt log: {log})"
+    con = duckdb.connect(info["snapshot"], read_only=True)
+    try:
+        info["kpi_rows"], info["certified_rows"] = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE certified) FROM marts.kpi_values").fetchone()
+    finally:
+        con.close()
+    return True, info
 
 
 def step_failures(events) -> list[str]:
@@ -177,40 +115,10 @@ def step_failures(events) -> list[str]:
     return out
 
 
-def run_build(instance, paths: Paths, progress: Callable[[str], None] = print,
-              full_refresh: bool = False) -> tuple[bool, dict | str]:
-    defs = definitions()
-
-    job = defs.resolve_job_def("build_and_publish")
-    run_id = str(uuid.uuid4())
-    with _logged(paths, "build_and_publish") as log, _progress(instance, run_id, progress):
-        result = job.execute_in_process(instance=instance, run_id=run_id, run_config=build_run_config(full_refresh),
-                                        tags=_run_tags(), raise_on_error=False)
-    if not result.success:
-        failures = step_failures(result.all_events)
-        return False, ("; ".join(failures) or "see the Dagster run log") + f" (dbt log: {log})"
-    info: dict = {"run_id": result.run_id, "log": str(log)}
-    for mat in result.get_asset_materialization_events():
-        md = mat.materialization.metadata
-        if "snapshot" in md:
-            info["snapshot"] = md["snapshot"].value
-        if "report" in md:
-            info["report"] = md["report"].value
-    con = duckdb.connect(info["snapshot"], read_only=True)
-    try:
-        info["kpi_rows"], info["certified_rows"] = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE certified) FROM marts.kpi_values"
-        ).fetchone()
-    finally:
-        con.close()
-    return True, info
-
-
-# --- incremental models: when to rebuild from scratch -------------------------------------
 
 # --- run history -------------------------------------------------------------------------
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -230,7 +138,7 @@ def reap_interrupted_runs(instance) -> list[str]:
     for run in instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING,
                                                              DagsterRunStatus.CANCELING])):
         pid = run.tags.get(PID_TAG)
-        if pid and pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+        if pid and pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
             instance.report_run_failed(run, f"interrupted: the process running it (pid {pid}) ended before the run did")
             reaped.append(run.run_id)
     return reaped
@@ -246,71 +154,7 @@ def run_failure_reasons(instance, run_id: str) -> list[str]:
     return [r.dagster_event.message or r.user_message for r in records if r.dagster_event.event_type == DagsterEventType.RUN_FAILURE]
 
 
-def status(paths: Paths, instance, runs: int = 10) -> dict:
-    """What `ccq status` shows: the last runs, what is certified up to when, what is waiting,
-    and what failed with its reason. Reads the Dagster instance, the landing folder and the
-    published snapshot, never the warehouse (a refresh may be writing it)."""
-    from dagster import DagsterRunStatus
-
-    from ccq.publish import current_snapshot, published_at
-
-    out: dict = {"runs": [], "failures": [], "certified": [], "uncertified": [], "waiting": [], "unconfigured": []}
-    for rec in instance.get_run_records(limit=runs):
-        run = rec.dagster_run
-        start = rec.start_time or rec.create_timestamp.timestamp()
-        end = rec.end_time
-        still = run.status in (DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.QUEUED)
-        pid = run.tags.get(PID_TAG)
-        if still and pid and pid.isdigit() and not _pid_alive(int(pid)):
-            state = "INTERRUPTED"
-        else:
-            state = run.status.value
-        out["runs"].append({
-            "run_id": run.run_id, "job": run.job_name, "status": state,
-            "started": datetime.fromtimestamp(start, timezone.utc),
-            "seconds": (end - start) if end else None,
-            "partitions": "..".join(dict.fromkeys(filter(None, (run.tags.get("dagster/asset_partition_range_start"),
-                                                              run.tags.get("dagster/asset_partition_range_end"))))),
-        })
-        if run.status == DagsterRunStatus.FAILURE or state == "INTERRUPTED":
-            reasons = run_failure_reasons(instance, run.run_id) if run.status == DagsterRunStatus.FAILURE else \
-                [f"interrupted: process {pid} is gone; the next run closes it"]
-            out["failures"].append({"run_id": run.run_id, "job": run.job_name, "reasons": reasons})
-
-    snap = current_snapshot(paths)
-    out["snapshot"] = str(snap) if snap else None
-    out["published_at"] = published_at(paths)
-    if snap is not None:
-        con = duckdb.connect(str(snap), read_only=True)
-        try:
-            out["certified"] = con.execute(
-                """SELECT kpi,
-                          cast(max(period_start) FILTER (WHERE certified) AS date) AS certified_through,
-                          cast(max(period_start) AS date) AS data_through,
-                          count(*) FILTER (WHERE NOT certified) AS uncertified_days
-                   FROM marts.kpi_values WHERE grain = 'day' AND scope_type = 'all'
-                   GROUP BY kpi ORDER BY kpi""").fetchall()
-            out["uncertified"] = con.execute(
-                """SELECT grain, cast(period_start AS date) AS period, string_agg(DISTINCT certification_reason, '; ') AS reasons
-                   FROM marts.kpi_values
-                   WHERE grain IN ('day', 'week', 'month') AND scope_type = 'all' AND NOT certified
-                   GROUP BY 1, 2 ORDER BY 2 DESC, 1""").fetchall()
-            out["unconfigured"] = con.execute(
-                """SELECT 'queue', queue_id, site_id, time_zone FROM marts.dim_queues WHERE NOT is_configured
-                   UNION ALL
-                   SELECT 'site', site_id, NULL, time_zone FROM marts.dim_sites WHERE NOT is_configured
-                   ORDER BY 1, 2""").fetchall()
-        finally:
-            con.close()
-    by_day: dict[str, list[str]] = {}
-    for f in changed_files(paths, against="snapshot"):
-        by_day.setdefault(f.day, []).append(f.file_id)
-    out["waiting"] = sorted(by_day.items())
-    out["skipped"] = skipped_landing(paths)
-    return out
-
-
-def run_once(home: Path, landing: Path, now: str) -> tuple[Paths, dict, bool, dict | str]:
+def run_once(home: Path, landing: Path, now: str) -> tuple[Paths, bool, dict | str]:
     """One whole pipeline run on a fresh working folder, with its own Dagster instance: copy the
     extracts into its landing folder, pin the clock, load, build, certify, publish (tests and
     benchmarks)."""
@@ -323,6 +167,7 @@ def run_once(home: Path, landing: Path, now: str) -> tuple[Paths, dict, bool, di
     os.environ["CCQ_NOW"] = now
     paths = Paths(home).ensure()
     instance = DagsterInstance.local_temp(str(home / "dagster"))
-    load = run_load(instance, paths, changed_days(paths))
-    ok, info = run_build(instance, paths)
-    return paths, load, ok, info
+    from ccq.ingest.landing import changed_days
+
+    ok, info = run_refresh(instance, paths, changed_days(paths))
+    return paths, ok, info

@@ -32,9 +32,9 @@ HAND_BUILT_NOW = "2026-03-04T12:00:00"
 def run_pipeline(home: Path, landing: Path, now: str) -> tuple[Paths, dict]:
     from orchestration.runs import run_once
 
-    paths, load, ok, info = run_once(home, landing, now)
+    paths, ok, info = run_once(home, landing, now)
     assert ok, info
-    return paths, {"load": load, **info}
+    return paths, info
 
 
 # What `ccq` commands and pipeline runs point at their home; a test that runs one in-process puts them back.

@@ -33,7 +33,10 @@ import duckdb
 import pytest
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
-from orchestration.runs import run_build, run_load, status
+from orchestration.raw_extracts import raw_key
+from orchestration.runs import run_refresh
+from orchestration.status import status
+from ccq.contract import tables
 from ccq.publish import current_snapshot
 from ccq.settings import PROJECT_ROOT, Paths
 from tests.conftest import FIXTURES, HAND_BUILT_NOW, run_pipeline
@@ -67,12 +70,14 @@ def _ccq(home: Path, *args: str, log: Path) -> subprocess.Popen:
 
 
 def _wait_until_dbt_writes(instance: DagsterInstance, proc: subprocess.Popen, timeout: float = 900) -> str:
-    """Poll the run history until the build run has recorded a dbt model; returns its name."""
+    """Poll the run history until the refresh run has recorded a dbt model; returns its name."""
+    raw = {raw_key(t) for t in tables()}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, "the refresh ended before dbt started"
-        for run in instance.get_runs(filters=RunsFilter(job_name="build_and_publish", statuses=[DagsterRunStatus.STARTED])):
-            mats = instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
+        for run in instance.get_runs(filters=RunsFilter(job_name="refresh", statuses=[DagsterRunStatus.STARTED])):
+            mats = [m for m in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
+                    if m.dagster_event.asset_key not in raw]
             if mats:
                 return mats[-1].dagster_event.asset_key.to_user_string()
         time.sleep(0.2)
@@ -141,7 +146,7 @@ def trouble(tmp_path_factory):
         con.execute("ALTER TABLE raw.acd_queue_events RENAME COLUMN detail TO detail_withheld")
     finally:
         con.close()
-    seen.failed_build = run_build(instance, paths)
+    seen.failed_build = run_refresh(instance, paths, days=[])  # nothing to load: the build alone
     seen.after_failure = _pointer(paths)
     con = duckdb.connect(str(paths.warehouse))
     con.execute("ALTER TABLE raw.acd_queue_events RENAME COLUMN detail_withheld TO detail")
@@ -184,8 +189,7 @@ def trouble(tmp_path_factory):
 
     # 5. Re-run both partitions, and rebuild the incremental models from scratch.
     paths, instance = _use(home)
-    seen.rerun_load = run_load(instance, paths, ["2026-03-02", "2026-03-03"])
-    ok, seen.rerun = run_build(instance, paths, full_refresh=True)
+    ok, seen.rerun = run_refresh(instance, paths, ["2026-03-02", "2026-03-03"], full_refresh=True)
     assert ok, seen.rerun
     seen.legs_after_rerun = _rows(str(paths.warehouse), LEGS)
     seen.paths = paths
@@ -243,7 +247,7 @@ def test_corrected_and_late_files_give_the_clean_load(trouble, hand_built):
 
 def test_status_shows_runs_failures_and_certification(trouble):
     out = trouble.status
-    assert "build_and_publish" in out and "load_extracts" in out
+    assert "refresh" in out and "2026-03-02..2026-03-03" in out  # the job and the days it loaded
     assert "stg_acd__queue_events" in out  # the failed model and why
     assert "interrupted" in out  # the killed run
     assert "Waiting: nothing" in out

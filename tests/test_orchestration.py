@@ -19,12 +19,7 @@ def test_definitions_hold_every_layer():
     checks = {c.name for c in graph.asset_check_keys}
     assert {"gx_fct_queue_intervals", "gx_raw_acd_queue_events", "reconciles"} <= checks
     assert any(name.startswith("unique_stg_acd__queue_events") for name in checks)  # dbt tests as checks
-    assert {j.name for j in defs.resolve_all_job_defs()} >= {"load_extracts", "build_and_publish"}
-
-
-def test_raw_assets_are_partitioned_by_extract_day():
-    raw = defs.resolve_assets_def(AssetKey(["acd", "acd_queue_events"]))
-    assert raw.partitions_def.name == "extract_day"
+    assert {j.name for j in defs.resolve_all_job_defs()} >= {"refresh"}
 
 
 def test_kpis_wait_for_the_mart_suite():
@@ -46,6 +41,6 @@ def test_kpis_wait_for_the_mart_suite():
 def test_runs_are_recorded_in_the_home_dagster_instance(hand_built):
     paths, info = hand_built
     instance = DagsterInstance.local_temp(str(paths.home / "dagster"))
-    jobs = {r.job_name for r in instance.get_runs()}
-    assert {"load_extracts", "build_and_publish"} <= jobs
-    assert set(instance.get_dynamic_partitions("extract_day")) == {"2026-03-02", "2026-03-03"}
+    (run,) = instance.get_runs()
+    assert run.job_name == "refresh" and run.tags["ccq/days"] == "2026-03-02..2026-03-03"
+    assert run.tags["ccq/trigger"] == "cli" and info["rows_loaded"] > 0
