@@ -7,6 +7,7 @@ Layout of CCQ_HOME:
     reports/                                  validation reports (HTML/JSON) per run
     dagster/                                  DAGSTER_HOME: run history, logs
     secrets/pii.key                           key of the personal-data pseudonyms (ccq.pii), 0600
+    dbt_target/                               dbt's artifacts and logs of the last runs
 """
 from __future__ import annotations
 

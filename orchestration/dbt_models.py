@@ -7,6 +7,9 @@
    after every check of the run has been recorded.
 """
 
+import os
+import shutil
+from pathlib import Path
 from typing import Any, Mapping
 
 from dagster import AssetExecutionContext, Config, Failure
@@ -38,8 +41,34 @@ def _failed_nodes(run_results: dict) -> list[str]:
 class DbtBuildConfig(Config):
     full_refresh: bool = Field(
         default=False,
-        description="Rebuild the incremental models (int_queue_legs, fct_queue_intervals) from scratch, as the nightly reconciliation does.",
+        description="Rebuild the incremental models (int_contacts__queue_legs, fct_queue_intervals) from scratch, as the nightly reconciliation does.",
     )
+
+
+# dbt's artifacts and logs of each invocation go to the working folder (CCQ_HOME/dbt_target), never
+# into the project. dbt parses the whole project again when the profile changes, and the profile
+# names the warehouse of the working folder: the partial-parse state is kept per working folder
+# and handed to the next invocation, so only the first build of a working folder parses it all.
+PARTIAL_PARSE = "partial_parse.msgpack"
+KEEP_RUNS = 4  # the target folders of the last runs stay, for their logs
+
+
+def _target_path(root: Path, name: str) -> Path:
+    target = root / name
+    target.mkdir(parents=True, exist_ok=True)
+    if (root / PARTIAL_PARSE).exists():
+        shutil.copyfile(root / PARTIAL_PARSE, target / PARTIAL_PARSE)
+    for old in sorted((d for d in root.iterdir() if d.is_dir() and d != target), key=lambda d: d.stat().st_mtime)[:-KEEP_RUNS * 2]:
+        shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def _keep_partial_parse(target: Path) -> None:
+    state = target / PARTIAL_PARSE
+    if state.exists():
+        tmp = target.parent / f"{PARTIAL_PARSE}.{os.getpid()}.tmp"
+        shutil.copyfile(state, tmp)
+        os.replace(tmp, target.parent / PARTIAL_PARSE)
 
 
 def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, record_tests: bool,
@@ -47,8 +76,10 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Wareh
     # Unit tests check the SQL, not the data: they run in the test suite (tests/test_dbt_unit_tests.py),
     # not on every refresh.
     args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if full_refresh else [])]
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    target = _target_path(warehouse.paths.dbt_target_dir, f"{context.op.name}-{context.run_id[:8]}")
+    invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
     yield from invocation.stream()
+    _keep_partial_parse(target)
     run_results = invocation.get_artifact("run_results.json")
     if record_tests:
         manifest = invocation.get_artifact("manifest.json")

@@ -30,6 +30,9 @@ from ccq.reference import queue_ids
 from orchestration.resources import WarehouseResource
 
 RECONCILES = "reconciles"
+# The loader writes these with the raw tables: every file's reconciliation, and the rows it kept out.
+LOAD_FILES = AssetKey(["audit", "load_files"])
+QUARANTINE = AssetKey(["audit", "quarantine"])
 
 
 def gx_check_name(table_name: str) -> str:
@@ -54,6 +57,11 @@ def _specs() -> list[AssetSpec]:
             metadata={"contract_key": ", ".join(t.key)},
         )
         for t in tables().values()
+    ] + [
+        AssetSpec(LOAD_FILES, group_name="audit", kinds={"duckdb"},
+                  description="Reconciliation of every extract file loaded (rows read = loaded + quarantined)."),
+        AssetSpec(QUARANTINE, group_name="audit", kinds={"duckdb"},
+                  description="Rows kept out of the raw tables, with file, line, field, rule and raw text."),
     ]
 
 
@@ -123,6 +131,14 @@ def raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResource, c
                 gx_results[table_name] = per_day
                 context.log.info(f"progress: validated {table_name} ({n}/{len(checked)} tables, {len(file_days)} days)")
 
+    every = [r for loads in by_table.values() for r in loads]
+    audit = {"files": len(every), "rows_read": sum(r.rows_read for r in every),
+             "rows_loaded": sum(r.rows_loaded for r in every), "rows_quarantined": sum(r.rows_quarantined for r in every),
+             "files_not_reconciling": sum(not r.reconciles for r in every)}
+    if LOAD_FILES in selected:
+        yield MaterializeResult(asset_key=LOAD_FILES, metadata=audit)
+    if QUARANTINE in selected:
+        yield MaterializeResult(asset_key=QUARANTINE, metadata={"quarantined_lines": audit["rows_quarantined"]})
     for t in tables().values():
         key = raw_key(t.name)
         if key not in selected:

@@ -16,6 +16,7 @@ import duckdb
 
 from ccq.settings import Paths
 from orchestration.progress import reporting_to
+from orchestration.raw_extracts import LOAD_FILES
 
 # In-process runs carry the pid of their process, so a run whose process died (killed) can be
 # told from one still going, and closed as failed (reap_interrupted_runs).
@@ -77,9 +78,9 @@ def run_refresh(instance, paths: Paths, days: list[str] | None = None, full_refr
     info: dict = {"run_id": result.run_id, "log": str(log), "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0}
     for mat in result.get_asset_materialization_events():
         md = mat.materialization.metadata
-        for k in ("rows_read", "rows_loaded", "rows_quarantined"):
-            if k in md:
-                info[k] += int(md[k].value)
+        if mat.asset_key == LOAD_FILES:  # the run's reconciliation, over every file it loaded
+            for k in ("rows_read", "rows_loaded", "rows_quarantined"):
+                info[k] = int(md[k].value)
         for k in ("snapshot", "report"):
             if k in md:
                 info[k] = md[k].value

@@ -35,8 +35,6 @@ from dagster_dbt import get_asset_key_for_model
 
 from ccq.quality import raw_lineage, record_suite_results
 from orchestration.dbt_models import certified_kpis, warehouse_models
-from orchestration.raw_extracts import raw_key
-from ccq.contract import tables
 from orchestration.resources import WarehouseResource, dbt_project
 
 FCT_QUEUE_INTERVALS = get_asset_key_for_model([warehouse_models], "fct_queue_intervals")
@@ -137,22 +135,14 @@ def check_kpi_values(warehouse: WarehouseResource, run_id: str) -> AssetCheckRes
 # Every asset check on the marts; the Definitions take this list.
 MART_CHECKS = [gx_fct_queue_intervals, gx_int_kpi_parts, gx_kpi_values]
 
-AUDIT_KEYS = [AssetKey(["audit", "load_files"]), AssetKey(["audit", "quarantine"]), AssetKey(["audit", "check_results"])]
+CHECK_RESULTS = AssetKey(["audit", "check_results"])
 
 
 @multi_asset(
     name="validation_evidence",
-    specs=[
-        AssetSpec(AUDIT_KEYS[0], group_name="audit", kinds={"duckdb"},
-                  description="Reconciliation of every extract file loaded (rows read = loaded + quarantined).",
-                  deps=[raw_key(t) for t in tables()]),
-        AssetSpec(AUDIT_KEYS[1], group_name="audit", kinds={"duckdb"},
-                  description="Rows kept out of the raw tables, with file, line, field, rule and raw text.",
-                  deps=[raw_key(t) for t in tables()]),
-        AssetSpec(AUDIT_KEYS[2], group_name="audit", kinds={"duckdb", "html"},
-                  description="Outcome of every validation (GX suites, dbt tests), plus this run's validation report.",
-                  deps=[FCT_QUEUE_INTERVALS, KPI_PARTS]),
-    ],
+    specs=[AssetSpec(CHECK_RESULTS, group_name="audit", kinds={"duckdb", "html"},
+                     description="Outcome of every validation (GX suites, dbt tests), plus this run's validation report.",
+                     deps=[FCT_QUEUE_INTERVALS, KPI_PARTS])],
 )
 def validation_evidence(context: AssetExecutionContext, warehouse: WarehouseResource):
     from ccq.report import write_validation_report
@@ -160,9 +150,6 @@ def validation_evidence(context: AssetExecutionContext, warehouse: WarehouseReso
     with warehouse.connect() as con:
         report, summary = write_validation_report(con, warehouse.paths.reports, context.run_id)
     context.log.info(f"validation report: {report}")
-    yield MaterializeResult(asset_key=AUDIT_KEYS[0], metadata={
-        "files": summary["files"], "rows_read": summary["rows_read"], "rows_loaded": summary["rows_loaded"],
-        "rows_quarantined": summary["rows_quarantined"], "files_not_reconciling": summary["files_not_reconciling"]})
-    yield MaterializeResult(asset_key=AUDIT_KEYS[1], metadata={"quarantined_lines": summary["rows_quarantined"]})
-    yield MaterializeResult(asset_key=AUDIT_KEYS[2], metadata={
-        "checks": summary["checks"], "failed_checks": summary["failed_checks"], "report": str(report)})
+    yield MaterializeResult(asset_key=CHECK_RESULTS, metadata={
+        "checks": summary["checks"], "failed_checks": summary["failed_checks"], "report": str(report),
+        "files": summary["files"], "files_not_reconciling": summary["files_not_reconciling"]})

@@ -120,7 +120,7 @@ def test_no_day_without_contacts_gets_a_row(kpi_values):
 
 def test_load_reconciles(hand_built):
     paths, info = hand_built
-    load = info["load"]
+    load = info
     assert load["rows_read"] == load["rows_loaded"] + load["rows_quarantined"]
     assert (load["rows_read"], load["rows_quarantined"]) == (50 + 3 + 4, 0)  # ACD lines + roster lines
 
@@ -139,7 +139,7 @@ def test_no_personal_data_beyond_raw(hand_built, hand_built_snapshot):
         assert cols == []
         hashed = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE caller_number_hash LIKE '+44%' OR customer_id_hash LIKE 'CUST%') "
-            "FROM intermediate.int_queue_legs"
+            "FROM intermediate.int_contacts__queue_legs"
         ).fetchone()
         assert hashed == (14, 0)
     finally:

@@ -99,7 +99,7 @@ def _rows(db: str, sql: str) -> list[tuple]:
 
 KPIS = "SELECT * EXCLUDE (as_of) FROM marts.kpi_values"  # as_of: when the newest file was loaded
 FACTS = "SELECT * EXCLUDE (_loaded_at) FROM marts.fct_queue_intervals"
-LEGS = "SELECT * FROM intermediate.int_queue_legs"
+LEGS = "SELECT * FROM intermediate.int_contacts__queue_legs"
 
 
 @pytest.fixture(scope="module")

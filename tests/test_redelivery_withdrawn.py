@@ -41,7 +41,7 @@ EXTRA_0302 = (
     "e9901,c99,1,2026-03-02T10:00:00Z,ENTERQUEUE,Q_GHOST,,+447700900099,CUST99,\n"
     "e9902,c99,1,2026-03-02T10:00:30Z,CONNECT,Q_GHOST,A0001,,,\n"
     "e9903,c99,1,2026-03-02T10:02:30Z,COMPLETE,Q_GHOST,A0001,,,caller\n"
-    # a leg whose ENTERQUEUE never arrived: in int_queue_legs, not booked (entered_at null)
+    # a leg whose ENTERQUEUE never arrived: in int_contacts__queue_legs, not booked (entered_at null)
     "e9801,c98,1,2026-03-02T11:00:30Z,CONNECT,Q_GENERAL,A0002,,,\n"
     "e9802,c98,1,2026-03-02T11:02:30Z,COMPLETE,Q_GENERAL,A0002,,,caller\n"
 )
@@ -101,7 +101,7 @@ def _gone(con: duckdb.DuckDBPyConnection, schema: str = "") -> dict[str, int]:
         "kpi_values": con.execute(
             f"SELECT count(*) FROM {schema}marts.kpi_values WHERE scope_type = 'queue' AND scope_id IN ({queues})").fetchone()[0],
         "queue_legs": con.execute(
-            f"SELECT count(*) FROM {schema}intermediate.int_queue_legs WHERE queue_id IN ({queues}) OR contact_id = 'c98'").fetchone()[0],
+            f"SELECT count(*) FROM {schema}intermediate.int_contacts__queue_legs WHERE queue_id IN ({queues}) OR contact_id = 'c98'").fetchone()[0],
         "queue_intervals": con.execute(
             f"SELECT count(*) FROM {schema}marts.fct_queue_intervals WHERE queue_id IN ({queues}) "
             "AND cast(interval_start_utc AS date) = DATE '2026-03-02'").fetchone()[0],
@@ -169,7 +169,7 @@ def test_withdrawn_rows_leave_every_incremental_model(tmp_path, monkeypatch):
         assert {t: d for t, d in diffs.items() if d != (0, 0)} == {}
         # The comparison is not vacuous: the models hold rows.
         rows = {t: con.execute(f"SELECT count(*) FROM inc.{t}").fetchone()[0]
-                for t in ("intermediate.int_queue_legs", "intermediate.int_kpi_parts__queue_legs", "marts.kpi_values")}
+                for t in ("intermediate.int_contacts__queue_legs", "intermediate.int_kpi_parts__queue_legs", "marts.kpi_values")}
         assert min(rows.values()) > 0, rows
     finally:
         con.close()

@@ -180,7 +180,7 @@ def test_dimensions_are_published_with_their_configuration(built):
 def test_status_lists_them(built):
     from dagster import DagsterInstance
 
-    from orchestration.runs import status
+    from orchestration.status import status
 
     work, paths, _ = built
     (work / "dagster-status").mkdir(exist_ok=True)

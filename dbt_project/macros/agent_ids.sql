@@ -70,7 +70,7 @@
     sources both event tables would enter the certification lineage of every KPI that reads
     either (a late agent-state extract would uncertify the queue KPIs). -#}
 {% macro agent_members_logged(relation=none) -%}
-    {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
+    {%- set load_files = source('audit', 'load_files') -%}
     select member, max(_loaded_at) as _loaded_at
     from (
         {%- for table in ['acd_queue_events', 'agent_state_events'] %}

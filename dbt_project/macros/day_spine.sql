@@ -15,7 +15,7 @@
 
 {#- The run's notion of now (UTC): var ccq_now pins it (tests, backfills), else the clock. -#}
 {% macro ccq_now() -%}
-    {%- if var('ccq_now', none) -%}
+    {%- if var('ccq_now') -%}
         cast('{{ var("ccq_now") }}' as {{ dbt.type_timestamp() }})
     {%- else -%}
         cast({{ dbt.current_timestamp() }} as {{ dbt.type_timestamp() }})

@@ -76,8 +76,7 @@
 
 {#- Keys of `this` to rebuild from `relation` (its raw table), as described above. -#}
 {% macro staged_keys_to_rebuild(relation, key) -%}
-    {#- audit.load_files is named directly, not as a source: see acd_days_to_rebuild. -#}
-    {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
+    {%- set load_files = source('audit', 'load_files') -%}
     {%- set new_files -%}
         select file_id from {{ load_files }}
         where table_name = '{{ relation.identifier }}'

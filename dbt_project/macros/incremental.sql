@@ -18,13 +18,13 @@
     select coalesce(max(_loaded_at), cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})) from {{ relation }}
 {%- endmacro %}
 
-{#- int_queue_legs: every contact with an event in an extract file of a day to rebuild (all
+{#- int_contacts__queue_legs: every contact with an event in an extract file of a day to rebuild (all
     its legs, from all its events, so a leg spanning two days' files is whole), plus every
     contact with a leg booked on such a day (a corrected file may have dropped its events), plus
     every contact with a leg not booked yet (its ENTERQUEUE has not arrived: no day to find it
     by, and a corrected file may have dropped its other events; a handful). -#}
 {% macro queue_legs_contacts_to_rebuild() -%}
-    {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
+    {%- set load_files = source('audit', 'load_files') -%}
     select contact_id
     from {{ source('acd', 'acd_queue_events') }}
     where _file_id in (
@@ -46,7 +46,7 @@
     file may have added or withdrawn the agent's earlier first one), or who is no longer on the
     roster while the leg still carries a team. -#}
 {% macro queue_legs_roster_contacts_to_rebuild() -%}
-    {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
+    {%- set load_files = source('audit', 'load_files') -%}
     select legs.contact_id
     from {{ this }} as legs
     inner join (
@@ -75,7 +75,7 @@
     {{ ccq.acd_days_to_rebuild() }}
     union
     select cast(entered_at as date) as day
-    from {{ ref('int_queue_legs') }}
+    from {{ ref('int_contacts__queue_legs') }}
     where entered_at is not null
       and _loaded_at > ({{ ccq.loaded_through(this) }})
 {%- endmacro %}
@@ -102,12 +102,11 @@
 
 {#- The UTC days of the files of `tables` loaded since the model was last built, widened by
     var('lookback_days') days back and `days_after` days forward (for facts whose spans can run
-    past the end of their file's day). audit.load_files is written by the loader, not by dbt. It
-    is named directly rather than as a dbt source: as a source it would make the facts depend on
-    the audit evidence asset, which Dagster builds after them. -#}
+    past the end of their file's day). audit.load_files is written by the loader with the raw
+    tables (the raw_extracts asset), so the facts that read it run after the load. -#}
 {% macro loaded_file_days(tables, days_after=0) -%}
-    {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
-    {%- set lookback = var('lookback_days', 2) | int -%}
+    {%- set load_files = source('audit', 'load_files') -%}
+    {%- set lookback = var('lookback_days') | int -%}
     select distinct cast({{ dbt.dateadd('day', '-shift.days_back', 'files.file_date') }} as date) as day
     from {{ load_files }} as files
     cross join (
@@ -126,7 +125,7 @@
     file of day D puts a new roster row in force from local day D on (which starts on UTC day
     D - 1 east of UTC), so every built day from D - 1 on is relabelled. -#}
 {% macro agent_interval_days_to_rebuild() -%}
-    {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
+    {%- set load_files = source('audit', 'load_files') -%}
     {{ ccq.loaded_file_days(['agent_state_events', 'wfm_schedules', 'acd_queue_events'], days_after=1) }}
     union
     select distinct cast(interval_start_utc as date) as day
@@ -145,7 +144,7 @@
     earliest roster file loaded since the last build (it came in such a file, or a corrected
     file withdrew the agent's earlier first snapshot). -#}
 {% macro agent_interval_agents_to_rebuild() -%}
-    {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
+    {%- set load_files = source('audit', 'load_files') -%}
     select built.agent_id
     from (select distinct agent_id, time_zone from {{ this }}) as built
     left join (
@@ -180,7 +179,7 @@
     loaded. Later changes to older periods (a case resolved months after it opened) reach the
     scorecard at the nightly full refresh. -#}
 {% macro kpi_parts_rebuild_from() -%}
-    {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
+    {%- set load_files = source('audit', 'load_files') -%}
     select
         case
             when {{ dbt.date_trunc('week', 'first_day') }} < {{ dbt.date_trunc('month', 'first_day') }}
@@ -202,7 +201,7 @@
     on the key, not a scan of the raw versions; legs with no local calendar, never in the
     fact, are in every batch (a handful: sites missing from the seed). -#}
 {% macro pbx_legs_to_rebuild() -%}
-    {%- set load_files = api.Relation.create(database=this.database, schema='audit', identifier='load_files') -%}
+    {%- set load_files = source('audit', 'load_files') -%}
     select coalesce(legs.leg_id, facts.leg_id) as leg_id
     from {{ ref('stg_pbx__call_legs') }} as legs
     full outer join {{ this }} as facts on legs.leg_id = facts.leg_id

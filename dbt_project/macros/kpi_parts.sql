@@ -145,7 +145,7 @@ select
 from {{ name }}__kpis
 cross join (
     select max(loaded_at) as loaded_at
-    from {{ api.Relation.create(database=this.database, schema='audit', identifier='load_files') }}
+    from {{ source('audit', 'load_files') }}
 ) as loads
 {%- if is_incremental() %}
 -- The rows read start at the first period rebuilt; a week or month begun before it came out

@@ -1,6 +1,5 @@
 -- One row per raw table and UTC day that was expected or delivered, with what is wrong with it.
 -- An extract for day D is expected once D has ended and its delivery hour on D + 1 has passed.
-{{ config(tags=['certification']) }}
 
 with schedule as (
 

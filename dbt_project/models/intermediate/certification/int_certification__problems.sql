@@ -2,7 +2,6 @@
 -- the whole relation, e.g. a failed dbt test). Extract problems and checks on raw tables
 -- concern a raw table (table_name); dbt tests and the suites of models concern a model or seed
 -- (model_name) and so only the KPIs computed through it.
-{{ config(tags=['certification']) }}
 
 select table_name, cast(null as {{ dbt.type_string() }}) as model_name, day, problem
 from {{ ref('int_certification__extract_days') }}

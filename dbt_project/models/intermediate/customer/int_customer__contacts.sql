@@ -2,7 +2,7 @@
 -- searched in. A transfer or overflow is part of the same contact, never a re-contact.
 with legs as (
 
-    select * from {{ ref('int_queue_legs') }}
+    select * from {{ ref('int_contacts__queue_legs') }}
     where entered_at is not null
 
 ),

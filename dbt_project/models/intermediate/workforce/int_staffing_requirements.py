@@ -13,7 +13,7 @@ from ccq.staffing.erlang import required_agents
 def model(dbt, session):
     dbt.config(materialized="table")
     # Ordered on the key, so the requirements computed from the frame line up with the typed relation.
-    staffing_inputs = dbt.ref("int_staffing_inputs").order("queue_id, interval_start_utc")
+    staffing_inputs = dbt.ref("int_workforce__staffing_inputs").order("queue_id, interval_start_utc")
     inputs = staffing_inputs.df()
     interval_seconds = inputs["interval_minutes"].astype(float) * 60.0
     # The plan is sized on the forecast: required agents answer "what did the forecast need".

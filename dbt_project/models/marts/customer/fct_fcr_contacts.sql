@@ -14,7 +14,7 @@ as_of as (
     select
         case when max(entered_at) < {{ ccq.ccq_now() }} then max(entered_at)
              else {{ ccq.ccq_now() }} end as as_of_at
-    from {{ ref('int_queue_legs') }}
+    from {{ ref('int_contacts__queue_legs') }}
     where entered_at is not null
 
 ),

@@ -80,7 +80,7 @@ handled as (
         coalesce(agent_days.site_id, legs.site_id) as site_id,
         cast(legs.entered_at_local as date) as local_date,
         sum(legs.is_handled) as handled_contacts
-    from {{ ref('int_queue_legs') }} as legs
+    from {{ ref('int_contacts__queue_legs') }} as legs
     left join agent_days
         on legs.agent_id = agent_days.agent_id
        and cast(legs.entered_at_local as date) = agent_days.local_date

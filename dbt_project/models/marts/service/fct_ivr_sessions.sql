@@ -1,7 +1,7 @@
 -- One row per IVR session, booked by IVR entry, with the parts of IVR containment.
 -- A table rebuilt whole: the optional repeat-caller rule looks at the caller's next session,
 -- which a later extract can bring.
-{% set repeat_window_hours = var('ivr_repeat_window_hours', 0) | int %}
+{% set repeat_window_hours = var('ivr_repeat_window_hours') | int %}
 
 with sessions as (
 
@@ -23,7 +23,7 @@ pbx_sites as (
 queue_sites as (
 
     select contact_id, min(site_id) as site_id
-    from {{ ref('int_queue_legs') }}
+    from {{ ref('int_contacts__queue_legs') }}
     where queue_leg = 1
     group by contact_id
 

@@ -11,7 +11,7 @@
 
 with legs as (
 
-    select * from {{ ref('int_queue_legs') }}
+    select * from {{ ref('int_contacts__queue_legs') }}
     where entered_at is not null
     {% if is_incremental() %}
       and cast(entered_at as date) in ({{ ccq.queue_interval_days_to_rebuild() }})

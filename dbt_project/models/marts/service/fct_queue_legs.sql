@@ -1,6 +1,6 @@
 -- One row per queue leg, at the level of the individual contact so that medians, percentiles
 -- and maxima of the wait can be recomputed at any grain and scope (docs/semantic_layer.md).
--- Incremental on the same contacts as int_queue_legs (macros/incremental.sql): the macro reads
+-- Incremental on the same contacts as int_contacts__queue_legs (macros/incremental.sql): the macro reads
 -- this model's own _loaded_at and entered_at, so a build that skipped this model catches up;
 -- plus the contacts whose agent legs a roster file loaded since then gives another team.
 {{ config(
@@ -13,7 +13,7 @@
 with legs as (
 
     -- A leg whose ENTERQUEUE has not arrived cannot be booked; it joins the fact when it does.
-    select * from {{ ref('int_queue_legs') }}
+    select * from {{ ref('int_contacts__queue_legs') }}
     where entered_at is not null
     {% if is_incremental() %}
       and contact_id in ({{ ccq.queue_legs_contacts_to_rebuild() }} union {{ ccq.queue_legs_roster_contacts_to_rebuild() }})

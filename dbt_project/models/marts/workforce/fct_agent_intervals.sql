@@ -48,14 +48,14 @@ agents_to_rebuild as (
 state_spans as (
 
     select agent_id, state_code as code, started_at, ended_at, _loaded_at
-    from {{ ref('int_agent_state_spans') }}
+    from {{ ref('int_workforce__agent_state_spans') }}
 
 ),
 
 contact_spans as (
 
     select agent_id, activity as code, started_at, ended_at, _loaded_at
-    from {{ ref('int_agent_contact_spans') }}
+    from {{ ref('int_workforce__agent_contact_spans') }}
 
 ),
 
@@ -294,7 +294,7 @@ handled as (
         {{ ccq.interval_start('connected_at', minutes) }} as interval_start_utc,
         count(*) as handled,
         max(_loaded_at) as _loaded_at
-    from {{ ref('int_queue_legs') }}
+    from {{ ref('int_contacts__queue_legs') }}
     where is_handled = 1
       and agent_id is not null
     {% if is_incremental() %}

@@ -1,4 +1,3 @@
-{{ config(tags=['certification']) }}
 
 select
     run_id,

@@ -1,4 +1,3 @@
-{{ config(tags=['certification']) }}
 
 select
     file_id,

@@ -1,7 +1,6 @@
 -- Paired KPI values for the scatter plots listed in the kpi_pairs seed: one row per pair,
 -- scope and period where both KPIs have a value. Pairs whose KPIs do not exist yet simply
 -- have no rows.
-{{ config(tags=['certification']) }}
 
 with pairs as (
 

@@ -4,7 +4,6 @@
 -- scope), so they stay fixed while the process is watched against them; a later change
 -- shows as signals instead of being absorbed into moving limits. Chart types: p and Laney p′
 -- for proportions of counts, XmR for means (formulas in spc_points.yml).
-{{ config(tags=['certification']) }}
 
 {%- set series = 'partition by kpi, grain, scope_type, scope_id, certified order by period_order' %}
 

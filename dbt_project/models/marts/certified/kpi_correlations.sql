@@ -1,7 +1,6 @@
 -- Pearson correlation and least-squares line of each KPI pair per scope, over its certified
 -- periods (kpi_pair_points). Correlation is association, not cause: the app shows it beside
 -- the scatter, never alone.
-{{ config(tags=['certification']) }}
 
 with points as (
 

@@ -7,7 +7,6 @@
 -- Problems are few and values many (tens of millions for a large centre), so the problems are
 -- mapped to the periods they touch, and only those periods are looked up: no value's UTC span
 -- is computed unless a problem may touch it.
-{{ config(tags=['certification']) }}
 
 with kpi_rows as (
 

@@ -2,7 +2,6 @@
 -- change against the previous period and the same period a year earlier, and certification.
 -- Values are numerator / denominator of parts aggregated at the row's own grain (or the
 -- aggregate itself for simple KPIs), never an average of averages.
-{{ config(tags=['certification']) }}
 
 with parts as (
 

@@ -5,7 +5,7 @@
 with legs as (
 
     select contact_id, queue_leg, agent_id, connected_at, talk_ended_at, acw_ended_at, _loaded_at
-    from {{ ref('int_queue_legs') }}
+    from {{ ref('int_contacts__queue_legs') }}
     where is_handled = 1
       and agent_id is not null
 
@@ -28,7 +28,7 @@ hold_events as (
 ),
 
 -- The n-th HOLD pairs with the n-th UNHOLD; a hold never released closes at the end of talk,
--- as in int_queue_legs, so the seconds here add up to its hold_seconds.
+-- as in int_contacts__queue_legs, so the seconds here add up to its hold_seconds.
 holds as (
 
     select

@@ -122,7 +122,7 @@ leg_days as (
         cast(entered_at_local as date) as local_date,
         sum(wait_seconds) as wait_seconds,
         sum(is_abandoned) as abandoned
-    from {{ ref('int_queue_legs') }}
+    from {{ ref('int_contacts__queue_legs') }}
     where entered_at is not null
     group by queue_id, cast(entered_at_local as date)
 
