@@ -193,22 +193,17 @@ def scope_ids(path: str, scope_type: str) -> list[str]:
     return list(df["scope_id"])
 
 
-# Facts that carry the pseudonymous agent with its team and supervisor, best first.
-_ROSTER_FACTS = ("marts.fct_agent_days", "marts.fct_agent_intervals", "marts.fct_queue_legs", "marts.fct_qa_evaluations")
-
-
 @st.cache_data(**_CACHE)
 def roster(path: str, start: date, end: date) -> pd.DataFrame:
-    """agent_id -> team_id, supervisor_id in the period (ids only), from the facts that have them."""
-    for fact in _ROSTER_FACTS:
-        if has(path, fact) and {"agent_id", "team_id", "supervisor_id", "local_date"} <= set(columns(path, fact)):
-            return _query(
-                path,
-                f"SELECT DISTINCT agent_id, team_id, supervisor_id FROM {fact} "
-                "WHERE local_date >= ? AND local_date < ? AND agent_id IS NOT NULL ORDER BY agent_id",
-                [start, end],
-            )
-    return pd.DataFrame(columns=["agent_id", "team_id", "supervisor_id"])
+    """agent_id -> team_id, supervisor_id in force during [start, end) (ids only), from dim_agents."""
+    if not has(path, "marts.dim_agents"):
+        return pd.DataFrame(columns=["agent_id", "team_id", "supervisor_id"])
+    return _query(
+        path,
+        "SELECT DISTINCT agent_id, team_id, supervisor_id FROM marts.dim_agents "
+        "WHERE valid_from < ? AND valid_until > ? ORDER BY agent_id",
+        [end, start],
+    )
 
 
 # --- KPI values ---------------------------------------------------------------------------------

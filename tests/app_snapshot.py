@@ -268,10 +268,14 @@ def write_warehouse(path: Path, kpi_values: list[dict] | None = None, *,
                "available_agents DOUBLE, staffing_gap DOUBLE, erlang_model VARCHAR",
                [(q, "LON", datetime.fromisoformat(f"2026-03-04T{hm}"), datetime.fromisoformat(f"2026-03-04T{hm}"),
                  date(2026, 3, 4), f, o, r, r, r - 1, s, a, a - r, "erlang_c") for q, hm, f, o, r, s, a in STAFFING])
-        _typed(con, "marts.fct_agent_intervals",
-               "agent_id VARCHAR, team_id VARCHAR, supervisor_id VARCHAR, site_id VARCHAR, local_date DATE",
-               [("A001", "T01", "S01", "LON", date(2026, 3, 4)), ("A002", "T01", "S01", "LON", date(2026, 3, 4)),
-                ("A003", "T02", "S02", "LON", date(2026, 3, 4))])
+        always, never = date(1900, 1, 1), date(9999, 12, 31)
+        _typed(con, "marts.dim_agents",
+               "agent_id VARCHAR, valid_from DATE, valid_until DATE, team_id VARCHAR, supervisor_id VARCHAR, "
+               "site_id VARCHAR, time_zone VARCHAR, is_latest INTEGER",
+               [("A001", always, never, "T01", "S01", "LON", "Europe/London", 1),
+                ("A002", always, never, "T01", "S01", "LON", "Europe/London", 1),
+                ("A003", always, date(2026, 3, 1), "T09", "S09", "LON", "Europe/London", 0),  # moved before March
+                ("A003", date(2026, 3, 1), never, "T02", "S02", "LON", "Europe/London", 1)])
         march = date(2026, 3, 1)
         _typed(con, "marts.pareto_contact_reasons", PARETO_DDL,
                _pareto(march, PARETO_REASONS_MARCH) + _pareto(None, PARETO_REASONS_ALL))

@@ -18,6 +18,20 @@ from ccq.settings import DBT_PROJECT_DIR, Paths
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+# Tests that build through the pipeline, run dbt or drive a browser without sharing a scenario
+# through xdist_group (which marks the others).
+SLOW = {"test_redelivery_withdrawn.py", "test_app_e2e.py",
+        "test_pseudonyms.py::test_dbt_finds_the_environment_key_through_the_profile",
+        "test_adapter_anonymous_bank.py::test_february_1999"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = item.nodeid.split("/")[-1]
+        if item.get_closest_marker("xdist_group") or name.split("::")[0] in SLOW or name.split("[")[0] in SLOW:
+            item.add_marker(pytest.mark.pipeline)
+
+
 def pytest_configure(config):
     """Parse the dbt project once, in the controlling process before any worker starts (the test
     modules that load the Definitions read its manifest; no import parses it)."""

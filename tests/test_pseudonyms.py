@@ -270,8 +270,9 @@ def test_key_is_in_no_file_of_the_working_folder_but_its_own(hand_built):
     key = pii.load_key(paths.home, create=False)
     snapshot = Path(info["snapshot"])
     assert snapshot.is_file() and paths.home in snapshot.parents
-    # dagster-dbt's target/ and logs/ of this run: dbt_project/target/<op>-<run id>-<uuid>/
-    dbt_dirs = sorted((DBT_PROJECT_DIR / "target").glob(f"*-{info['run_id'][:7]}-*"))
-    assert dbt_dirs, "no dbt target folder of the build run"
-    leaks = _files_holding([paths.home, *dbt_dirs], [key, *pii.hmac_pads(key)], skip=paths.secrets)
+    # dbt's target/ and logs/ of this run are in the working folder: dbt_target/<op>-<run id>/
+    dbt_dirs = sorted(paths.dbt_target_dir.glob(f"*-{info['run_id'][:8]}"))
+    assert {d.name.split("-")[0] for d in dbt_dirs} == {"warehouse_models", "certified_kpis"}
+    assert all((d / "run_results.json").is_file() for d in dbt_dirs)
+    leaks = _files_holding([paths.home], [key, *pii.hmac_pads(key)], skip=paths.secrets)
     assert not leaks, leaks
