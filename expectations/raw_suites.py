@@ -1,14 +1,17 @@
 """The raw suites: the generic part comes from the raw contract (the one place columns, types,
-required columns, codes and ranges are written down), the table-specific part from
+required columns, codes and ranges are written down; the loader enforces the row rules), the table-specific part from
 suites/raw_<table>.json.
 
 Two suites per raw table (three for the ACD events, with the queue-leg order of
 raw_acd_queue_legs), run per extract file (day) by expectations.runner.validate_raw_days:
 
-- raw_<table>: row-level Great Expectations checks. Generated: the column set, required columns,
-  allowed codes, ranges, timestamps not in the future, and key uniqueness across the whole table
-  (a warning: staging keeps the latest delivery, so a repeat does not double count). From the
-  JSON: plausible durations, event order, conditional rules (`expectations`, `derived_columns`).
+- raw_<table>: row-level Great Expectations checks of what the loader cannot see in one row.
+  Generated: the column set, timestamps not in the future, and key uniqueness across the whole
+  table (a warning: staging keeps the latest delivery, so a repeat does not double count). From
+  the JSON: plausible durations, event order, conditional rules (`expectations`,
+  `derived_columns`). Required columns, allowed codes and ranges are the loader's: a row that
+  breaks one never reaches the raw table (it is quarantined with the reason), so they are not
+  checked again here.
 - raw_<table>_integrity: table-level DuckDB checks, no GX. Generated: column types against the
   contract, and the day's volume against the norm. From the JSON (`meta.ccq.integrity_checks`):
   references to other raw tables.
@@ -63,10 +66,6 @@ def specific(table_name: str) -> dict:
     return json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
 
 
-def _num(v: float) -> str:
-    return f"{v:g}".replace("-", "minus_").replace(".", "_")
-
-
 def version_key(t: Table, meta: dict) -> list[str]:
     """The columns that identify one version of a record: the key, plus latest_by when a later
     version of the same key is expected in another delivery (cases, roster snapshots)."""
@@ -83,30 +82,6 @@ def generic_expectations(t: Table, derived: list[str] | None = None) -> list[dic
         "meta": {"name": "columns_match_contract"},
         "notes": notes + (" (and the suite's derived columns, computed by the runner)." if derived else "."),
     }]
-    for c in t.columns:
-        if c.required:
-            out.append({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c.name},
-                        "meta": {"name": f"{c.name}_not_null"}})
-    for c in t.columns:
-        if c.allowed:
-            out.append({"type": "expect_column_values_to_be_in_set",
-                        "kwargs": {"column": c.name, "value_set": list(c.allowed)},
-                        "meta": {"name": f"{c.name}_allowed"}})
-    for c in t.columns:
-        if c.min is None and c.max is None:
-            continue
-        kwargs: dict = {"column": c.name}
-        if c.min is not None:
-            kwargs["min_value"] = c.min
-        if c.max is not None:
-            kwargs["max_value"] = c.max
-        if c.min is not None and c.max is not None:
-            name = f"{c.name}_between_{_num(c.min)}_and_{_num(c.max)}"
-        elif c.min is not None:
-            name = f"{c.name}_at_least_{_num(c.min)}"
-        else:
-            name = f"{c.name}_at_most_{_num(c.max)}"
-        out.append({"type": "expect_column_values_to_be_between", "kwargs": kwargs, "meta": {"name": name}})
     for c in t.columns:
         if c.data_type == "TIMESTAMP":
             out.append({"type": "expect_column_values_to_be_between",

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from dagster import AssetCheckSeverity
 
+from ccq.ingest import loader
 from ccq.contract import tables
 from ccq.ingest import ensure_warehouse
 from ccq.quality import record_dbt_tests, record_suite_results
@@ -53,8 +54,17 @@ def test_every_raw_source_has_a_row_suite_and_a_table_suite_generated_from_the_c
         doc = runner.read_suite_json(f"raw_{t.name}")
         names = {runner.expectation_name(e) for e in doc["expectations"]}
         assert "columns_match_contract" in names
-        assert {f"{c.name}_not_null" for c in t.columns if c.required} <= names
-        assert {f"{c.name}_allowed" for c in t.columns if c.allowed} <= names
+        # Required columns, allowed codes and ranges are enforced once, by the loader, row by row.
+        contract_rules = {f"{c.name}_not_null" for c in t.columns if c.required} | {
+            f"{c.name}_allowed" for c in t.columns if c.allowed} | {
+            n for c in t.columns for n in names if n.startswith(f"{c.name}_between_")
+            or (c.min is not None and n == f"{c.name}_at_least_{c.min:g}")
+            or (c.max is not None and n == f"{c.name}_at_most_{c.max:g}")}
+        assert not contract_rules & names
+        rules = {(c.name, rule) for c in t.columns for rule, _, _ in loader._rule_checks(c)}
+        assert {(c.name, "required") for c in t.columns if c.required} <= rules
+        assert {(c.name, "allowed_values") for c in t.columns if c.allowed} <= rules
+        assert {(c.name, "range") for c in t.columns if c.min is not None or c.max is not None} <= rules
         assert {f"{c.name}_not_in_future" for c in t.columns if c.data_type == "TIMESTAMP"} <= names
         [key] = [c for c in doc["meta"]["ccq"]["table_checks"] if c["kind"] == "key_unique"]
         assert key["severity"] == "warning" and key["scope"] == "table"
@@ -68,9 +78,10 @@ def test_every_raw_source_has_a_row_suite_and_a_table_suite_generated_from_the_c
     assert raw_suites.version_key(tables()["hr_roster"], {}) == ["agent_id", "snapshot_date"]
     assert runner.read_suite_json("raw_survey_responses")["meta"]["ccq"]["table_checks"][0]["columns"] == [
         "survey_id", "responded_at"]
-    # Contract ranges become checks: the staff survey's 1-5 score.
-    names = {runner.expectation_name(e) for e in runner.read_suite_json("raw_hr_staff_survey")["expectations"]}
-    assert "score_between_1_and_5" in names
+    # Contract ranges are the loader's rules: the staff survey's 1-5 score.
+    score = tables()["hr_staff_survey"].column("score")
+    assert (score.min, score.max) == (1, 5)
+    assert [r for r, _, _ in loader._rule_checks(score) if r == "range"] == ["range", "range"]
 
 
 # ---------------------------------------------------------------- references, types, volume
@@ -170,7 +181,7 @@ def test_days_validated_together_keep_their_own_outcome(con):
            f"acd_queue_events/acd_queue_events_{day2}.csv")
     together = runner.validate_raw_days(con, "acd_queue_events", [DAY, day2], parameters={"queue_ids": ["Q_GENERAL"]})
     assert all(r.success for rs in together.values() for r in rs)
-    first = outcome(together[DAY], "event_type_allowed")
+    first = outcome(together[DAY], "event_at_not_in_future")
     assert first.element_count == 2 and "with the run's 2 days together" in first.details
 
     # A queue the seeds do not configure is data, not a failure; a CONNECT without its agent is.
