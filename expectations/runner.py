@@ -146,18 +146,19 @@ SUITES: dict[str, SuiteSpec] = {
 
 
 def _queue_ids(con: "duckdb.DuckDBPyConnection") -> list[str]:
-    """The queues the warehouse knows: configured in the seeds, or named by the ACD's own events
+    """The queues the warehouse knows: configured in the seeds (read from seeds/queues.csv: the raw
+    load runs before dbt seeds them into the warehouse), or named by the ACD's own events
     (registered from the data with default parameters, int_reference__queues). A forecast for a
     queue in neither is a typo or another centre's."""
+    from ccq.reference import queue_ids
+
+    known = set(queue_ids())
     try:
-        rows = con.execute("select distinct queue_id from reference.queues where queue_id is not null").fetchall()
-    except Exception as exc:  # duckdb.CatalogException, kept generic so duckdb is not imported at module load
-        raise RuntimeError("queue_ids: cannot read reference.queues (run dbt seed first)") from exc
-    try:
-        rows += con.execute("select distinct queue_id from raw.acd_queue_events where queue_id is not null").fetchall()
-    except Exception:  # no ACD events loaded yet: only the configured queues are known
+        known |= {q for (q,) in con.execute(
+            "select distinct queue_id from raw.acd_queue_events where queue_id is not null").fetchall()}
+    except Exception:  # duckdb.CatalogException (no ACD events loaded yet); duckdb is not imported at module load
         pass
-    return sorted({r[0] for r in rows})
+    return sorted(known)
 
 
 def _now_utc(con: "duckdb.DuckDBPyConnection") -> datetime:

@@ -26,7 +26,6 @@ from ccq.contract import tables
 from ccq.ingest import LoadError, load_file
 from ccq.ingest.landing import FILE_NAME, changed_days, scan_landing
 from ccq.quality import record_suite_results
-from ccq.reference import queue_ids
 from orchestration.resources import WarehouseResource
 
 RECONCILES = "reconciles"
@@ -125,7 +124,7 @@ def raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResource, c
             checked = [t for t in tables() if raw_key(t) in selected and by_table.get(t)]
             for n, table_name in enumerate(checked, 1):
                 file_days = sorted({str(r.file_date) for r in by_table[table_name] if r.file_date is not None})
-                per_day = validate_raw_days(con, table_name, file_days, parameters={"queue_ids": queue_ids()})
+                per_day = validate_raw_days(con, table_name, file_days)
                 for day, results in per_day.items():
                     record_suite_results(con, context.run_id, results, [table_name], date.fromisoformat(day))
                 gx_results[table_name] = per_day
