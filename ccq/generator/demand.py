@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ccq.generator import model as M
+from ccq.generator import model
 from ccq.generator.timeutil import DAY, Zone, index_date
 
 SLOTS = 96  # 15-minute intervals in a day
@@ -20,14 +20,14 @@ class QueueInfo:
     site_id: str
     priority: int
     sl_threshold: int
-    ct: M.CallType
+    ct: model.CallType
 
     @property
     def aht(self) -> float:
         ct = self.ct
         talk = ct.talk_median * np.exp(ct.talk_sigma**2 / 2)
-        hold = ct.hold_p * 1.25 * M.HOLD_MEDIAN * np.exp(M.HOLD_SIGMA**2 / 2)
-        acw = ct.acw_median * np.exp(M.ACW_SIGMA**2 / 2)
+        hold = ct.hold_p * 1.25 * model.HOLD_MEDIAN * np.exp(model.HOLD_SIGMA**2 / 2)
+        acw = ct.acw_median * np.exp(model.ACW_SIGMA**2 / 2)
         return float(talk + hold + acw)
 
     @property
@@ -60,10 +60,10 @@ def season(local_day: int) -> float:
 
 def annual_leave_share(local_day: int) -> float:
     """Share of agents on annual leave in a week: most in summer, least in the January peak."""
-    return float(np.clip(M.ANNUAL_LEAVE - 0.9 * (season(local_day) - 1), 0.0, 0.18))
+    return float(np.clip(model.ANNUAL_LEAVE - 0.9 * (season(local_day) - 1), 0.0, 0.18))
 
 
-def open_hours(ct: M.CallType, dow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def open_hours(ct: model.CallType, dow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(open, close) local hours for days of week (0=Monday)."""
     table = np.array([ct.hours[0]] * 5 + [ct.hours[1], ct.hours[2]], dtype=float)
     return table[dow, 0], table[dow, 1]
@@ -111,7 +111,7 @@ class Demand:
         self.share = shares / shares.sum()
         self.base = 1.0  # inbound calls per day at weekday weight 1, season 1 (set by calibrate)
         self.aht = np.array([q.aht for q in queues])
-        self.offered_share = np.array([q.to_agent_share for q in queues]) * (1 - M.BLOCKED_P)
+        self.offered_share = np.array([q.to_agent_share for q in queues]) * (1 - model.BLOCKED_P)
         self.thresholds = np.array([q.sl_threshold for q in queues], dtype=float)
         self.extra = self._extra_legs()
         self._cache: dict = {}
@@ -234,9 +234,9 @@ class Demand:
             lam = self.base * self.share[q.index] * WEEKDAY_WEIGHT[:, None] * frac
             lam = lam * self.offered_share[q.index] * (1 + self.extra[q.index]) * is_open
             load[q.index] = lam * q.aht / 900.0
-        return erlang_required(load, self.aht[:, None, None], self.thresholds[:, None, None], M.SL_PLAN_TARGET)
+        return erlang_required(load, self.aht[:, None, None], self.thresholds[:, None, None], model.SL_PLAN_TARGET)
 
-    def calibrate(self, capacity_hours_per_week: float, ratio: float = M.STAFFING_RATIO) -> None:
+    def calibrate(self, capacity_hours_per_week: float, ratio: float = model.STAFFING_RATIO) -> None:
         """Choose the base volume so the Erlang requirement uses `ratio` of the capacity."""
         lo, hi = 1.0, 1.0
         self.base = hi

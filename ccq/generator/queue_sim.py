@@ -20,7 +20,7 @@ from array import array
 
 import numpy as np
 
-from ccq.generator import model as M
+from ccq.generator import model
 from ccq.generator.demand import QueueInfo
 
 BIG = 1 << 62
@@ -41,7 +41,7 @@ class SimState:
         self.parked = set(range(n_agents))
         # (heap, delay): a queue takes an idle agent of its own first; an agent with the queue as a
         # secondary skill only when none is idle and after `delay` seconds idle (skill levels)
-        self.skills = [tuple((2 * q + (j > 0), 0 if j == 0 else M.SECONDARY_DELAY) for j, q in enumerate(s))
+        self.skills = [tuple((2 * q + (j > 0), 0 if j == 0 else model.SECONDARY_DELAY) for j, q in enumerate(s))
                        for s in skills]
         self.mult = [1.0] * n_agents
         self.w_ae = array("q")  # actual end of every READY window, by global window id
@@ -100,9 +100,9 @@ class SimState:
         hold_n = hold = 0
         if pyr.random() < self.hold_p[q]:
             hold_n = 1 if pyr.random() < 0.75 else 2
-            hold = sum(min(900, max(5, int(pyr.lognormvariate(math.log(M.HOLD_MEDIAN), M.HOLD_SIGMA))))
+            hold = sum(min(900, max(5, int(pyr.lognormvariate(math.log(model.HOLD_MEDIAN), model.HOLD_SIGMA))))
                        for _ in range(hold_n))
-        acw = min(600, max(3, int(pyr.lognormvariate(self.acw_mu[q], M.ACW_SIGMA))))
+        acw = min(600, max(3, int(pyr.lognormvariate(self.acw_mu[q], model.ACW_SIGMA))))
         return talk, hold_n, hold, acw
 
 
@@ -246,7 +246,7 @@ def run_until(st: SimState, prim: dict[str, list], day_end: int, pyr: random.Ran
                 t_ab = t0 + pat
                 o_outcome(ABANDONED)
                 o_tout(t_ab)
-                if pat >= 5 and leg == 1 and rnd() < M.REDIAL_P:
+                if pat >= 5 and leg == 1 and rnd() < model.REDIAL_P:
                     rgid = st.next_gid
                     st.next_gid += 1
                     dial = t_ab + min(3600, max(60, int(pyr.lognormvariate(6.4, 0.7))))
@@ -256,10 +256,10 @@ def run_until(st: SimState, prim: dict[str, list], day_end: int, pyr: random.Ran
                     r_xfer = -1
                     if rnd() < xfer_p[q]:
                         r_xfer = xfer_targets[q][int(rnd() * len(xfer_targets[q]))]
-                    r_pat = max(1, int(pyr.lognormvariate(pat_mu[q], M.PATIENCE_SIGMA)))
+                    r_pat = max(1, int(pyr.lognormvariate(pat_mu[q], model.PATIENCE_SIGMA)))
                     st.seq += 1
                     push(pend, (arrive, st.seq, rgid, 1, q, r_pat, r_talk, r_hn, r_hold, r_acw, r_xfer,
-                                rnd() < M.RNA_P, 0, REDIAL, -1))
+                                rnd() < model.RNA_P, 0, REDIAL, -1))
             else:
                 t_ex = t0 + mx
                 o_outcome(TIMEOUT)
@@ -268,7 +268,7 @@ def run_until(st: SimState, prim: dict[str, list], day_end: int, pyr: random.Ran
                 n_talk, n_hn, n_hold, n_acw = st.draw_leg(q2, pyr)
                 st.seq += 1
                 push(pend, (t_ex, st.seq, gid, leg + 1, q2, pat - mx, n_talk, n_hn, n_hold, n_acw, -1,
-                            rnd() < M.RNA_P, prior_wait + mx, VIA_OVERFLOW, -1))
+                            rnd() < model.RNA_P, prior_wait + mx, VIA_OVERFLOW, -1))
             continue
 
         m = mult[a]
@@ -278,7 +278,7 @@ def run_until(st: SimState, prim: dict[str, list], day_end: int, pyr: random.Ran
         free = line_end + acw
         pf = fa[a]
         wpa = wp[a]
-        if s - pf >= 240 and pf >= ws[a][wpa] and rnd() < M.OUTBOUND_P:
+        if s - pf >= 240 and pf >= ws[a][wpa] and rnd() < model.OUTBOUND_P:
             outbound.append((a, pf, s))
         fa[a] = free
         g = wg[a][wpa]
@@ -287,10 +287,10 @@ def run_until(st: SimState, prim: dict[str, list], day_end: int, pyr: random.Ran
         rekey(a, free)
         if xfer >= 0 and leg < 3:
             n_talk, n_hn, n_hold, n_acw = st.draw_leg(xfer, pyr)
-            n_pat = max(5, int(1.3 * pyr.lognormvariate(pat_mu[xfer], M.PATIENCE_SIGMA)))
+            n_pat = max(5, int(1.3 * pyr.lognormvariate(pat_mu[xfer], model.PATIENCE_SIGMA)))
             st.seq += 1
             push(pend, (line_end, st.seq, gid, leg + 1, xfer, n_pat, n_talk, n_hn, n_hold, n_acw, -1,
-                        rnd() < M.RNA_P, prior_wait + s - t0, VIA_TRANSFER, a))
+                        rnd() < model.RNA_P, prior_wait + s - t0, VIA_TRANSFER, a))
         else:
             xfer = -1
         o_agent(a)

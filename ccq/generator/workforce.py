@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ccq.generator import model as M
+from ccq.generator import model
 from ccq.generator.demand import Demand, QueueInfo, annual_leave_share, erlang_required, open_hours
 from ccq.generator.timeutil import DAY, Zone
 
@@ -56,13 +56,13 @@ class Roster:
 
 
 def _names(rng: np.random.Generator, n: int) -> list[str]:
-    chinese = rng.random(n) < M.CHINESE_SHARE
-    f = rng.integers(0, len(M.FIRST_NAMES), n)
-    l_ = rng.integers(0, len(M.LAST_NAMES), n)
-    cs = rng.integers(0, len(M.CHINESE_SURNAMES), n)
-    cg = rng.integers(0, len(M.CHINESE_GIVEN), n)
+    chinese = rng.random(n) < model.CHINESE_SHARE
+    f = rng.integers(0, len(model.FIRST_NAMES), n)
+    l_ = rng.integers(0, len(model.LAST_NAMES), n)
+    cs = rng.integers(0, len(model.CHINESE_SURNAMES), n)
+    cg = rng.integers(0, len(model.CHINESE_GIVEN), n)
     return [
-        (M.CHINESE_SURNAMES[cs[i]] + M.CHINESE_GIVEN[cg[i]]) if chinese[i] else f"{M.FIRST_NAMES[f[i]]} {M.LAST_NAMES[l_[i]]}"
+        (model.CHINESE_SURNAMES[cs[i]] + model.CHINESE_GIVEN[cg[i]]) if chinese[i] else f"{model.FIRST_NAMES[f[i]]} {model.LAST_NAMES[l_[i]]}"
         for i in range(n)
     ]
 
@@ -89,7 +89,7 @@ def build_roster(n_agents: int, queues: list[QueueInfo], weekly_hours_by_queue: 
     team_group, team_site = [], []
     group_teams: list[list[int]] = []
     for q in queues:
-        k = max(1, int(round(sizes[q.index] / M.TEAM_SIZE)))
+        k = max(1, int(round(sizes[q.index] / model.TEAM_SIZE)))
         group_teams.append(list(range(len(team_group), len(team_group) + k)))
         team_group += [q.index] * k
         team_site += [q.site_id] * k
@@ -105,7 +105,7 @@ def build_roster(n_agents: int, queues: list[QueueInfo], weekly_hours_by_queue: 
                 if other in by_type and rng.random() < p:
                     skills.append(by_type[other])
         return dict(group=group, team=team, hire=hire, leave=NO_DAY, skills=tuple(skills),
-                    ft=bool(rng.random() > M.PT_SHARE), site=q.site_id)
+                    ft=bool(rng.random() > model.PT_SHARE), site=q.site_id)
 
     for g in range(nq):
         teams = group_teams[g]
@@ -161,7 +161,7 @@ def build_roster(n_agents: int, queues: list[QueueInfo], weekly_hours_by_queue: 
         ft=np.array([r["ft"] for r in recs]),
         quality=np.clip(rng.normal(0.86, 0.05, n), 0.62, 0.98),
         aht_mult=np.exp(rng.normal(0, 0.12, n)),
-        absence_p=np.clip(rng.gamma(2.0, M.ABSENCE_MEAN / 2, n), 0.005, 0.25),
+        absence_p=np.clip(rng.gamma(2.0, model.ABSENCE_MEAN / 2, n), 0.005, 0.25),
         late_p=rng.beta(1.5, 15, n),
         skills=[r["skills"] for r in recs],
         team_id=[f"T{j + 1:02d}" for j in range(n_teams)],
@@ -192,7 +192,7 @@ class DaySchedule:
     w_lag: np.ndarray  # LOGOUT this many seconds after the last window ends
     # training attendance
     tr_agent: np.ndarray
-    tr_course: np.ndarray  # -1 induction, else index into M.COURSES
+    tr_course: np.ndarray  # -1 induction, else index into model.COURSES
     tr_start: np.ndarray
     tr_end: np.ndarray
     tr_completed: np.ndarray
@@ -246,11 +246,11 @@ class Workforce:
 
     def _pattern(self, monday: int) -> np.ndarray:
         if monday not in self._patterns:
-            r = self.rng(21, monday)
-            u = r.random(self.R.size)[:, None]
+            rng = self.rng(21, monday)
+            u = rng.random(self.R.size)[:, None]
             cum = np.concatenate([np.zeros((self.R.size, 1)), np.cumsum(self.p_work[self.R.group], axis=1)], axis=1)
             pattern = (np.floor(cum[:, 1:] - u) - np.floor(cum[:, :-1] - u)) >= 1
-            holiday = r.random(self.R.size) < annual_leave_share(monday + 3)
+            holiday = rng.random(self.R.size) < annual_leave_share(monday + 3)
             pattern[holiday] = False
             self._patterns[monday] = pattern
             for k in [k for k in self._patterns if k < monday - 14]:
@@ -295,16 +295,16 @@ class Workforce:
             m = uday == d
             fc[m] = f[g, idx[m]]
             aht[m] = a[g]
-        return erlang_required(fc * aht / 900.0, np.maximum(aht, 1.0), q.sl_threshold, M.SL_PLAN_TARGET).astype(float)
+        return erlang_required(fc * aht / 900.0, np.maximum(aht, 1.0), q.sl_threshold, model.SL_PLAN_TARGET).astype(float)
 
-    def schedule_day(self, L: int) -> DaySchedule:
+    def schedule_day(self, local_day: int) -> DaySchedule:
         R = self.R
-        r = self.rng(22, L)
-        dow = int((L + 3) % 7)
-        monday = L - dow
-        active = (R.hire_day <= L) & (R.leave_day >= L)
-        induction = active & (L - R.hire_day < 7) & (dow < 5) & (R.hire_day >= monday - 6)
-        working = active & ~induction & self._pattern(monday)[:, dow] & (L - R.hire_day >= 7)
+        rng = self.rng(22, local_day)
+        dow = int((local_day + 3) % 7)
+        monday = local_day - dow
+        active = (R.hire_day <= local_day) & (R.leave_day >= local_day)
+        induction = active & (local_day - R.hire_day < 7) & (dow < 5) & (R.hire_day >= monday - 6)
+        working = active & ~induction & self._pattern(monday)[:, dow] & (local_day - R.hire_day >= 7)
 
         sh_agent, sh_start, sh_breaks = [], [], []  # local seconds; break offsets in slots
         for g in range(len(self.queues)):
@@ -312,16 +312,16 @@ class Workforce:
             if len(members) == 0:
                 self.carry[g] = 0
                 continue
-            members = members[r.permutation(len(members))]
+            members = members[rng.permutation(len(members))]
             members = np.concatenate([members[R.ft[members]], members[~R.ft[members]]])
-            req = self._required(g, L)
+            req = self._required(g, local_day)
             cov = np.zeros(NSLOT)
             cov[: NSLOT - 96] += self.carry[g]
             tmpl = self._template(g, dow)
             inv_req = 1.0 / np.maximum(req, 1.0)
             for a in members:
                 starts, cover = tmpl[bool(R.ft[a])]
-                allowed = L * DAY + starts >= self.last_end[a] + 11 * 3600
+                allowed = local_day * DAY + starts >= self.last_end[a] + 11 * 3600
                 if not allowed.any():
                     continue
                 # relative shortfall: when short of people, spread the gap instead of starving the evening
@@ -334,7 +334,7 @@ class Workforce:
                 ft_a = bool(R.ft[a])
                 vec = np.zeros(NSLOT)
                 vec[a0 : a0 + (32 if ft_a else 16)] = 1
-                surplus = cov - req + r.random(NSLOT) * 1e-3
+                surplus = cov - req + rng.random(NSLOT) * 1e-3
                 b1 = a0 + 7 + int(np.argmax(surplus[a0 + 7 : a0 + 10]))
                 vec[b1] = 0
                 if ft_a:
@@ -347,7 +347,7 @@ class Workforce:
                     lu = b2 = a0
                 cov += vec
                 sh_agent.append(a)
-                sh_start.append(L * DAY + starts[k])
+                sh_start.append(local_day * DAY + starts[k])
                 sh_breaks.append((b1 - a0, lu - a0, b2 - a0))
             self.carry[g] = cov[96:]
         sh_agent = np.array(sh_agent, dtype=np.int64)
@@ -360,13 +360,13 @@ class Workforce:
             self.last_end[sh_agent] = sh_start + span
 
         # absence (sickness runs over several days), courses and team meetings
-        p_abs = np.where(self.last_absent[sh_agent] == L - 1, 0.5, R.absence_p[sh_agent])
-        absent = r.random(ns) < p_abs
-        self.last_absent[sh_agent[absent]] = L
+        p_abs = np.where(self.last_absent[sh_agent] == local_day - 1, 0.5, R.absence_p[sh_agent])
+        absent = rng.random(ns) < p_abs
+        self.last_absent[sh_agent[absent]] = local_day
         low_q = R.quality[sh_agent] < 0.82
-        train = ~absent & (r.random(ns) < M.TRAINING_P * np.where(low_q, 1.8, 1.0))
-        course = np.where(low_q & (r.random(ns) < 0.6), 1, r.integers(0, len(M.COURSES), ns))
-        course_min = np.array([c[2] for c in M.COURSES])[course]
+        train = ~absent & (rng.random(ns) < model.TRAINING_P * np.where(low_q, 1.8, 1.0))
+        course = np.where(low_q & (rng.random(ns) < 0.6), 1, rng.integers(0, len(model.COURSES), ns))
+        course_min = np.array([c[2] for c in model.COURSES])[course]
         meet = ~absent & ~train & (R.team_meeting_dow[R.team[sh_agent]] == dow) if ns else np.zeros(0, bool)
         x_act = np.where(train, TRAINING, np.where(meet, MEETING, OPEN))
         x_len = np.where(train, course_min * 60, np.where(meet, 1800, 0))
@@ -410,7 +410,7 @@ class Workforce:
         ind_agents = np.flatnonzero(induction)
         ind_pos = ns + np.arange(len(ind_agents))
         if len(ind_agents):
-            base = L * DAY
+            base = local_day * DAY
             hrs = [9, 10.5, 10.75, 12.5, 13, 15, 15.25, 17]
             bounds = [np.full(len(ind_agents), base + int(h * 3600), dtype=np.int64) for h in hrs]
             add(ind_pos, [TRAINING, BREAK, TRAINING, LUNCH, TRAINING, BREAK, TRAINING], bounds)
@@ -431,7 +431,7 @@ class Workforce:
         pos, act, seg_agent, us, ue = pos[real], act[real], seg_agent[real], us[real], ue[real]
         published = np.full(len(pos), (monday - 5) * DAY + 12 * 3600, dtype=np.int64)
         is_abs = act == ABSENCE
-        published[is_abs] = us[is_abs] - r.integers(1800, 4 * 3600, int(is_abs.sum()))
+        published[is_abs] = us[is_abs] - rng.integers(1800, 4 * 3600, int(is_abs.sum()))
 
         # training attendance rows
         tr = act == TRAINING
@@ -446,14 +446,14 @@ class Workforce:
             t_s, t_e = us[tr][keep], ue[tr][keep]
             tr_agent = np.concatenate([tr_agent, ind_agents])
             tr_course = np.concatenate([tr_course, np.full(len(ind_agents), -1)])
-            t_s = np.concatenate([t_s, self._to_utc(ind_agents, np.full(len(ind_agents), L * DAY + 9 * 3600))])
-            t_e = np.concatenate([t_e, self._to_utc(ind_agents, np.full(len(ind_agents), L * DAY + 17 * 3600))])
+            t_s = np.concatenate([t_s, self._to_utc(ind_agents, np.full(len(ind_agents), local_day * DAY + 9 * 3600))])
+            t_e = np.concatenate([t_e, self._to_utc(ind_agents, np.full(len(ind_agents), local_day * DAY + 17 * 3600))])
         else:
             t_s, t_e = us[tr], ue[tr]
-        tr_completed = r.random(len(tr_agent)) > 0.03
+        tr_completed = rng.random(len(tr_agent)) > 0.03
 
-        w = self._windows(r, pos, act, us, ue, seg_agent, shift_ids)
-        return DaySchedule(L, seg_agent, act, us, ue, published, *w,
+        w = self._windows(rng, pos, act, us, ue, seg_agent, shift_ids)
+        return DaySchedule(local_day, seg_agent, act, us, ue, published, *w,
                            tr_agent, tr_course, t_s, t_e, tr_completed)
 
     def _to_utc(self, agents: np.ndarray, local: np.ndarray) -> np.ndarray:
@@ -464,7 +464,7 @@ class Workforce:
             out[m] = self.zones[s].to_utc(local[m])
         return out
 
-    def _windows(self, r, pos, act, us, ue, seg_agent, shift_ids):
+    def _windows(self, rng, pos, act, us, ue, seg_agent, shift_ids):
         R = self.R
         idx = np.flatnonzero(act == OPEN)
         n = len(act)
@@ -481,21 +481,21 @@ class Workforce:
         last = np.ones(k, dtype=bool)
         last[:-1] = sh[:-1] != sh[1:]
         # adherence: late log-ins, long breaks, early departures
-        late = r.random(k) < R.late_p[agent]
-        login_dev = np.where(late, r.integers(180, 1200, k), np.clip(r.normal(20, 60, k), -240, 180))
-        long_break = r.random(k) < 0.10
-        return_dev = np.where(long_break, r.integers(180, 720, k), np.clip(r.normal(40, 50, k), -60, 240))
+        late = rng.random(k) < R.late_p[agent]
+        login_dev = np.where(late, rng.integers(180, 1200, k), np.clip(rng.normal(20, 60, k), -240, 180))
+        long_break = rng.random(k) < 0.10
+        return_dev = np.where(long_break, rng.integers(180, 720, k), np.clip(rng.normal(40, 50, k), -60, 240))
         ws += np.where(first, login_dev, return_dev).astype(np.int64)
-        early = r.random(k) < 0.04
-        logout_dev = np.where(early, -r.integers(300, 1200, k), np.clip(r.normal(60, 90, k), -120, 400))
-        leave_dev = np.clip(r.normal(-15, 45, k), -180, 120)
+        early = rng.random(k) < 0.04
+        logout_dev = np.where(early, -rng.integers(300, 1200, k), np.clip(rng.normal(60, 90, k), -120, 400))
+        leave_dev = np.clip(rng.normal(-15, 45, k), -180, 120)
         we += np.where(last, logout_dev, leave_dev).astype(np.int64)
         # unscheduled short pauses split a window in two
         length = we - ws
-        split = (length > 2400) & (r.random(k) < 0.25)
-        ps = ws + ((0.2 + 0.6 * r.random(k)) * length).astype(np.int64)
-        pd = np.clip(np.exp(r.normal(np.log(240), 0.6, k)), 60, 900).astype(np.int64)
-        pr = np.where(r.random(k) < 0.75, PERSONAL, SYSTEM)
+        split = (length > 2400) & (rng.random(k) < 0.25)
+        ps = ws + ((0.2 + 0.6 * rng.random(k)) * length).astype(np.int64)
+        pd = np.clip(np.exp(rng.normal(np.log(240), 0.6, k)), 60, 900).astype(np.int64)
+        pr = np.where(rng.random(k) < 0.75, PERSONAL, SYSTEM)
         s = np.flatnonzero(split)
         agent = np.concatenate([agent, agent[s]])
         sh = np.concatenate([sh, sh[s]])
@@ -512,6 +512,6 @@ class Workforce:
         last = np.ones(k, dtype=bool)
         last[:-1] = sh[:-1] != sh[1:]
         reason = np.where(last, -1, reason)
-        lead = r.integers(10, 90, k)
-        lag = r.integers(3, 40, k)
+        lead = rng.integers(10, 90, k)
+        lag = rng.integers(3, 40, k)
         return agent, shift_ids[sh] if k else sh, ws, we, reason, first, last, lead, lag
