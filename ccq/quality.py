@@ -36,7 +36,7 @@ def _insert_check_results(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> 
 def record_suite_results(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
-    results: Iterable,  # expectations.runner.SuiteResult
+    results: Iterable,  # expectations.results.SuiteResult
     table_names: Iterable[str],
     partition_date: date | None = None,
     replace_all_partitions: bool = False,

@@ -1,34 +1,9 @@
-"""Great Expectations suites (JSON under suites/) and the batch runner that applies them to DuckDB."""
-from expectations.runner import (
-    SUITES,
-    CheckOutcome,
-    SuiteResult,
-    SuiteSpec,
-    load_suite,
-    raw_file_filter,
-    validate,
-    validate_acd_events,
-    validate_kpi_parts,
-    validate_kpi_values,
-    validate_queue_intervals,
-    validate_raw,
-    validate_raw_days,
-    write_report,
-)
+"""Great Expectations for what the loader cannot see in one row, and the mart suites.
 
-__all__ = [
-    "SUITES",
-    "CheckOutcome",
-    "SuiteResult",
-    "SuiteSpec",
-    "load_suite",
-    "raw_file_filter",
-    "validate",
-    "validate_acd_events",
-    "validate_kpi_parts",
-    "validate_kpi_values",
-    "validate_queue_intervals",
-    "validate_raw",
-    "validate_raw_days",
-    "write_report",
-]
+- catalog: the suites (raw ones generated from the contract by raw_suites, the rest JSON under
+  suites/), their parameters and the SQL of the frame each validates;
+- gx_batches: GX, batch by batch, on Arrow batches read from DuckDB;
+- table_checks: the checks GX cannot make batch by batch, as DuckDB queries;
+- results: what a validation returns;
+- runner: validate a relation, and the entry points the pipeline calls.
+"""

@@ -16,7 +16,8 @@ from ccq.contract import tables
 from ccq.ingest import ensure_warehouse
 from ccq.quality import record_dbt_tests, record_suite_results
 from ccq.report import write_validation_report
-from expectations import raw_suites, runner
+from expectations import catalog, raw_suites, runner
+from expectations.results import CheckOutcome
 
 DAY = "2026-03-02"  # a Monday
 ACD_FILE = f"acd_queue_events/acd_queue_events_{DAY}.csv"
@@ -42,8 +43,8 @@ def event(event_id, contact, at, kind, agent=None, queue="Q_GENERAL", leg=1):
             "queue_id": queue, "agent_id": agent}
 
 
-def outcome(results, name) -> runner.CheckOutcome:
-    return next(o for r in results for o in r.outcomes if o.name == name)
+def outcome(suite_results, name) -> "CheckOutcome":
+    return next(o for r in suite_results for o in r.outcomes if o.name == name)
 
 
 # ---------------------------------------------------------------- the generated raw suites
@@ -51,8 +52,8 @@ def outcome(results, name) -> runner.CheckOutcome:
 
 def test_every_raw_source_has_a_row_suite_and_a_table_suite_generated_from_the_contract():
     for t in tables().values():
-        doc = runner.read_suite_json(f"raw_{t.name}")
-        names = {runner.expectation_name(e) for e in doc["expectations"]}
+        doc = catalog.read_suite_json(f"raw_{t.name}")
+        names = {catalog.expectation_name(e) for e in doc["expectations"]}
         assert "columns_match_contract" in names
         # Required columns, allowed codes and ranges are enforced once, by the loader, row by row.
         contract_rules = {f"{c.name}_not_null" for c in t.columns if c.required} | {
@@ -69,14 +70,14 @@ def test_every_raw_source_has_a_row_suite_and_a_table_suite_generated_from_the_c
         [key] = [c for c in doc["meta"]["ccq"]["table_checks"] if c["kind"] == "key_unique"]
         assert key["severity"] == "warning" and key["scope"] == "table"
         assert doc["meta"]["ccq"]["index_columns"][-2:] == ["_file_id", "_line_no"]
-        integrity = runner.read_suite_json(f"raw_{t.name}_integrity")
+        integrity = catalog.read_suite_json(f"raw_{t.name}_integrity")
         kinds = {c["kind"] for c in integrity["meta"]["ccq"]["table_checks"]}
         assert {"column_types", "volume_norm"} <= kinds
-        assert runner.load_suite(f"raw_{t.name}").name == f"raw_{t.name}"
+        assert catalog.load_suite(f"raw_{t.name}").name == f"raw_{t.name}"
     # A later version of a record is not a duplicate: the version key carries latest_by.
     assert raw_suites.version_key(tables()["crm_cases"], {}) == ["case_id", "updated_at"]
     assert raw_suites.version_key(tables()["hr_roster"], {}) == ["agent_id", "snapshot_date"]
-    assert runner.read_suite_json("raw_survey_responses")["meta"]["ccq"]["table_checks"][0]["columns"] == [
+    assert catalog.read_suite_json("raw_survey_responses")["meta"]["ccq"]["table_checks"][0]["columns"] == [
         "survey_id", "responded_at"]
     # Contract ranges are the loader's rules: the staff survey's 1-5 score.
     score = tables()["hr_staff_survey"].column("score")

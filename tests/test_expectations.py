@@ -8,8 +8,10 @@ import duckdb
 import pytest
 
 from ccq import reference
+from ccq.quality import record_suite_results
+from ccq.report import write_validation_report
 from ccq.contract import LOAD_COLUMNS, tables
-from expectations import runner
+from expectations import catalog, results, runner
 
 DAY1 = "acd_queue_events/acd_queue_events_2024-03-01.csv"
 DAY2 = "acd_queue_events/acd_queue_events_2024-03-02.csv"
@@ -113,11 +115,11 @@ def con(tmp_path):
     c.close()
 
 
-def failures(result: runner.SuiteResult) -> dict[str, int]:
+def failures(result: results.SuiteResult) -> dict[str, int]:
     return {o.name: o.unexpected_count for o in result.outcomes if not o.success}
 
 
-def outcome(result: runner.SuiteResult, name: str) -> runner.CheckOutcome:
+def outcome(result: results.SuiteResult, name: str) -> results.CheckOutcome:
     return next(o for o in result.outcomes if o.name == name)
 
 
@@ -125,21 +127,21 @@ def outcome(result: runner.SuiteResult, name: str) -> runner.CheckOutcome:
 
 
 def test_suites_load_and_agree_with_the_raw_contract():
-    for name in runner.SUITES:
-        suite = runner.load_suite(name)
-        doc = runner.read_suite_json(name)
+    for name in catalog.SUITES:
+        suite = catalog.load_suite(name)
+        doc = catalog.read_suite_json(name)
         assert suite.name == name and len(suite.expectations) == len(doc["expectations"])
 
-    doc = runner.read_suite_json("raw_acd_queue_events")
+    doc = catalog.read_suite_json("raw_acd_queue_events")
     contract = tables()["acd_queue_events"]
-    by_name = {runner.expectation_name(e): e for e in doc["expectations"]}
+    by_name = {catalog.expectation_name(e): e for e in doc["expectations"]}
     assert by_name["columns_match_contract"]["kwargs"]["column_set"] == contract.column_names + list(LOAD_COLUMNS)
     # Required columns and allowed codes are the loader's rules (a row breaking one is quarantined,
     # never loaded): the suite checks only what one row cannot show.
     assert not [e for e in doc["expectations"] if e["type"] == "expect_column_values_to_be_in_set"
                 or (e["type"] == "expect_column_values_to_not_be_null" and "row_condition" not in e["kwargs"])]
     assert {n for n in by_name if n.endswith("_not_in_future")} == {"event_at_not_in_future"}
-    assert runner.suite_parameters(doc) == {"now_utc"}  # no queue list: unconfigured queues are data
+    assert catalog.suite_parameters(doc) == {"now_utc"}  # no queue list: unconfigured queues are data
 
 
 def test_load_suite_rejects_an_expectation_gx_does_not_know(tmp_path):
@@ -148,7 +150,7 @@ def test_load_suite_rejects_an_expectation_gx_does_not_know(tmp_path):
     path.write_text(json.dumps({"name": "broken", "expectations": [
         {"type": "expect_column_values_to_be_betwixt", "kwargs": {"column": "x"}, "meta": {"name": "x"}}]}))
     with pytest.raises(ValueError, match="betwixt"):
-        runner.load_suite(path)
+        catalog.load_suite(path)
 
 
 # ---------------------------------------------------------------- raw ACD events
@@ -255,7 +257,7 @@ def test_forecast_queues_are_the_configured_ones_and_those_the_acd_names(con):
     con.execute("DROP TABLE reference.queues")
     known = outcome(runner.validate(con, "raw_wfm_forecasts"), "queue_id_known")
     assert known.unexpected_count == 1 and "queue_id='Q_TYPO'" in known.details
-    assert runner.PARAMETER_RESOLVERS["queue_ids"](con) == sorted({*reference.queue_ids(), "support"})
+    assert catalog.PARAMETER_RESOLVERS["queue_ids"](con) == sorted({*reference.queue_ids(), "support"})
 
 
 # ---------------------------------------------------------------- interval mart
@@ -283,17 +285,16 @@ def test_bad_intervals_fail_exactly_the_expected_checks(con):
 # ---------------------------------------------------------------- report
 
 
-def test_report_lists_every_suite_and_names_the_failing_checks(con, tmp_path):
+def test_the_validation_report_names_the_failing_checks(con, tmp_path):
+    # One report: ccq.report, from the outcomes recorded in audit.check_results (no second one here).
     insert_events(con, BAD_EVENTS)
-    results = runner.validate_acd_events(con, batch_rows=4) + runner.validate_queue_intervals(con)
-    html_path = runner.write_report(results, tmp_path / "reports")
-    assert html_path.exists() and html_path.suffix == ".html"
-    page = html_path.read_text(encoding="utf-8")
-    for name in ("raw_acd_queue_events", "raw_acd_queue_legs", "fct_queue_intervals",
-                 "answer_after_entry", "event_id_unique", "event_at_not_in_future"):
+    suite_results = runner.validate_acd_events(con, batch_rows=4) + runner.validate_queue_intervals(con)
+    n = record_suite_results(con, "run1", suite_results, ["acd_queue_events"], None)
+    assert n == sum(len(r.outcomes) for r in suite_results)
+    page_path, summary = write_validation_report(con, tmp_path / "reports", "run1")
+    page = page_path.read_text(encoding="utf-8")
+    # event_id_unique (a warning) and answer_after_entry (critical) failed; everything else passed.
+    assert (summary["checks"], summary["failed_checks"], summary["failed_critical_checks"]) == (n, 2, 1)
+    for name in ("event_id_unique", "answer_after_entry"):
         assert name in page
-    assert "FAIL" in page and "PASS" in page and "WARN" in page  # event_id_unique is a warning
-    data = json.loads(html_path.with_suffix(".json").read_text(encoding="utf-8"))
-    assert data["success"] is False
-    assert [r["suite"] for r in data["results"]] == ["raw_acd_queue_events", "raw_acd_queue_legs", "fct_queue_intervals"]
-    assert data["results"][2]["success"] is True
+    assert "FAIL" in page
