@@ -7,12 +7,12 @@ Memory stays bounded by `batch_rows`.
 
 What GX cannot see batch by batch (key uniqueness over the whole table, column types, references
 to other tables, volume against the norm, sums across grains) is declared in the suite's
-`meta.ccq.table_checks` and run here as DuckDB queries (TABLE_CHECKS). A suite with table checks
+`meta.ccq.table_checks` and run as DuckDB queries (expectations.table_checks). A suite with table checks
 only does not start GX at all. The raw suites are built from the raw contract plus a small JSON
 per table (expectations/raw_suites.py). Columns the suite needs that the relation does not have
 (sums of other columns, durations) are declared in `meta.ccq.derived_columns` as SQL expressions.
 `{"$PARAMETER": name}` values are filled at run time from `parameters`, or else from
-PARAMETER_RESOLVERS (e.g. the known queues from the reference.queues seed).
+catalog.PARAMETER_RESOLVERS (e.g. the known queues: the seeds' and the ACD's).
 """
 from __future__ import annotations
 
