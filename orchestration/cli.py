@@ -1,4 +1,4 @@
-"""ccq: the call-centre quality warehouse from the command line.
+"""ccq: the call-centre quality warehouse from the command line (click).
 
     ccq demo      generate the demo centre, load, validate, build, certify, publish, open the app
     ccq refresh   load what is in the landing folder and rebuild
@@ -13,440 +13,27 @@
     ccq contract  the raw contract as a readable page
 
 Where the working data lives: --home, else $CCQ_HOME, else .ccq/ in the project.
+
+This module parses and checks the options; orchestration/commands.py does the work. A bad option
+or argument is one line naming it and what is allowed, exit code 2; an error inside a command is
+one line `ccq <command>: <message>`, exit code 1; never a traceback or a usage block.
 """
 from __future__ import annotations
 
-import argparse
 import functools
-import os
-import shutil
-import subprocess
 import sys
-import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
-from ccq.settings import APP_DIR, PROJECT_ROOT, Paths, ccq_home
+import click
 
+from orchestration import commands
+from orchestration.commands import UsageError
 
-_TERMINAL = sys.stdout  # runs redirect stdout (dbt's echo) to a log file; progress still goes here
 
-
-def _say(msg: str) -> None:
-    print(msg, file=_TERMINAL, flush=True)
-
-
-def _use_home(args) -> Paths:
-    home = ccq_home(args.home)
-    # --home is CCQ_HOME for this process: the one setting the Dagster resources, the dbt profile (the
-    # warehouse, the personal-data key) and the app read.
-    os.environ["CCQ_HOME"] = str(home)
-    paths = Paths(home).ensure()
-    os.environ.setdefault("DAGSTER_HOME", str(paths.dagster_home))
-    return paths
-
-
-def cmd_generate(args) -> int:
-    paths = _use_home(args)
-    _generate(args, paths)
-    return 0
-
-
-def _generate(args, paths: Paths):
-    from ccq.generator import DemoConfig, generate
-
-    today = date.today()
-    if args.start:
-        start = date.fromisoformat(args.start)
-        days = args.days or (today - start).days
-    elif args.days:
-        start, days = today - timedelta(days=args.days), args.days
-    else:
-        # From the first day of last month to yesterday: the scorecard then has a full month.
-        start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-        days = (today - start).days
-    config = DemoConfig(start_date=start, days=days, agents=args.agents, queues=args.queues, seed=args.seed)
-    _say(f"generating the demo centre: {days} days from {start}, {args.agents} agents, {args.queues} queues (seed {args.seed})")
-    summary = generate(paths.landing, config, progress=lambda m: _say(f"  {m}"))
-    calls = summary.rows.get("pbx_call_legs", 0)
-    _say(f"  wrote {summary.files} files, {sum(summary.rows.values()):,} rows ({calls:,} call legs) in {summary.seconds:.1f}s")
-    return summary
-
-
-def _terminate_gracefully() -> None:
-    """SIGTERM (a stop from a service manager, `kill`) ends a run as Ctrl+C does: Dagster
-    stops dbt and records the run as ended; the published snapshot stays as it was."""
-    import signal
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupt)
-
-
-def _run_pipeline(paths: Paths, days: list[str] | None = None, full_refresh: bool = False) -> bool:
-    """Run the `refresh` job: load the given extract days (default: days with new or changed
-    files), then build, validate, certify and publish. Returns True when a new snapshot was
-    published, or when there was nothing to do."""
-    from dagster import DagsterInstance
-
-    from ccq.ingest.landing import changed_days, loaded_files, skipped_landing
-    from orchestration.runs import reap_interrupted_runs, run_refresh
-
-    _terminate_gracefully()
-    instance = DagsterInstance.get()
-    for run_id in reap_interrupted_runs(instance):
-        _say(f"run {run_id} was interrupted (its process is gone): recorded as failed")
-    if days is None:
-        import duckdb
-
-        try:
-            days = changed_days(paths)
-        except duckdb.IOException as e:  # another process (a daemon run) holds the warehouse
-            _say(f"the warehouse is in use by another run; try again when it has finished ({e})")
-            return False
-    for skipped in skipped_landing(paths):
-        _say(f"not loaded: {skipped}")
-    if not days and not loaded_files(paths.warehouse):  # nothing new and nothing ever loaded: dbt has no raw schema
-        _say(f"nothing to load: no extract files in the landing folder {paths.landing}, and none loaded before.\n"
-             "  Extracts go there as <table>/<table>_<YYYY-MM-DD>.csv (e.g. acd_queue_events/acd_queue_events_2026-03-04.csv;\n"
-             "  `ccq contract` lists the tables), or convert a system's own files with `ccq ingest --format FORMAT PATH...`;\n"
-             "  `ccq demo` makes a demo centre.")
-        return True  # not a failure: there is nothing to do
-    t0 = time.perf_counter()
-    if days:
-        _say(f"refreshing: loading {len(days)} extract day(s) ({days[0]} .. {days[-1]}) with quarantine, reconciliation "
-             "and raw suites, then building the warehouse with dbt, validating, certifying and publishing"
-             + (" (full refresh)" if full_refresh else ""))
-    else:
-        _say("no new or changed extract files in the landing folder: building the warehouse with dbt, validating, "
-             "certifying and publishing" + (" (full refresh)" if full_refresh else ""))
-    ok, info = run_refresh(instance, paths, days, full_refresh=full_refresh, progress=_say)
-    if not ok:
-        _say(f"refresh failed, nothing published: {info}")
-        return False
-    if days:
-        _say(f"  read {info['rows_read']:,} rows: {info['rows_loaded']:,} loaded, {info['rows_quarantined']:,} quarantined")
-    _say(f"  published {info['snapshot']} ({time.perf_counter() - t0:.1f}s)")
-    _say(f"  {info['kpi_rows']:,} KPI values, {info['certified_rows']:,} certified; validation report: {info['report']}")
-    return True
-
-
-def _transcode(src: Path, dest: Path, encoding: str) -> None:
-    """Landing files are UTF-8; a file in another encoding (GB18030) is converted in blocks.
-    Bytes that are not valid in the declared encoding stop the copy with the line named."""
-    with src.open("rb") as f:
-        data = f.read()
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise SystemExit(f"{src}: line {line}: bytes not valid {encoding} ({e.reason})") from None
-    dest.write_text(text, encoding="utf-8", newline="")
-
-
-def cmd_ingest(args) -> int:
-    """Convert files from a real system's format into contract extracts in the landing folder
-    (every source line mapped or quarantined), then load and rebuild unless --no-refresh."""
-    import duckdb
-
-    from ccq.ingest.adapters import run_adapter
-
-    paths = _use_home(args)
-    sources = [Path(p) for p in args.paths]
-    t0 = time.perf_counter()
-    if args.format == "contract":
-        # Contract files given directly: copy them into the landing folder under their own names.
-        from ccq.ingest.adapters.registry import source_files
-        from ccq.ingest.landing import FILE_NAME
-
-        n = 0
-        for f in source_files(sources, ("*.csv",)):
-            m = FILE_NAME.match(f.name)
-            if not m:
-                _say(f"skipped {f}: not named <table>_<YYYY-MM-DD>.csv")
-                continue
-            dest = paths.landing / m.group("table") / f.name
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            if args.encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
-                shutil.copyfile(f, dest)
-            else:
-                _transcode(f, dest, args.encoding)
-            n += 1
-        _say(f"copied {n} contract file(s) into {paths.landing}")
-    else:
-        con = duckdb.connect(str(paths.warehouse))
-        try:
-            from ccq.ingest import ensure_warehouse
-
-            ensure_warehouse(con)
-            result = run_adapter(con, args.format, sources, paths.landing, site_time_zone=args.time_zone,
-                                 encoding=args.encoding, progress=lambda m: _say(f"  {m}"))
-        finally:
-            con.close()
-        for src in result.sources:
-            _say(f"  {src.path.name}: read {src.rows_read:,}, mapped {src.rows_mapped:,}, quarantined {src.rows_quarantined:,}")
-        _say(f"wrote {len(result.files)} landing file(s): " + ", ".join(f"{t} {n:,} rows" for t, n in sorted(result.written.items()))
-             + f" ({time.perf_counter() - t0:.1f}s)")
-    if args.no_refresh:
-        return 0
-    return 0 if _run_pipeline(paths) else 1
-
-
-def cmd_refresh(args) -> int:
-    paths = _use_home(args)
-    return 0 if _run_pipeline(paths, full_refresh=args.full_refresh) else 1
-
-
-def cmd_backfill(args) -> int:
-    """Load the extract days of a date range (their partitions), then build. Files whose
-    bytes are already loaded are skipped by the loader; --full-refresh rebuilds every
-    incremental model from scratch as well."""
-    from ccq.ingest.landing import FILE_NAME, landing_files
-
-    if args.start > args.end:
-        raise UsageError(f"--from {args.start} is after --to {args.end}")
-    paths = _use_home(args)
-    first, last = date.fromisoformat(args.start), date.fromisoformat(args.end)
-    days = sorted({m.group("day") for p in landing_files(paths.landing) if (m := FILE_NAME.match(p.name))
-                   and first <= date.fromisoformat(m.group("day")) <= last})
-    if not days:
-        _say(f"no extract files for {first} .. {last} in {paths.landing}")
-        return 1
-    return 0 if _run_pipeline(paths, days=days, full_refresh=args.full_refresh) else 1
-
-
-def cmd_status(args) -> int:
-    from dagster import DagsterInstance
-    from tabulate import tabulate
-
-    from orchestration.status import status
-
-    paths = _use_home(args)
-    st = status(paths, DagsterInstance.get(), runs=args.runs)
-
-    def when(t):
-        return t.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-    print(f"Last runs (Dagster run history in {paths.dagster_home}):")
-    if st["runs"]:
-        print(tabulate([[r["job"], r["status"], when(r["started"]),
-                         "" if r["seconds"] is None else f"{r['seconds']:.0f}s", r["days"], r["run_id"][:8]]
-                        for r in st["runs"]], headers=["job", "status", "started", "took", "days", "run"],
-                       tablefmt="simple"))
-    else:
-        print("  none yet")
-    print()
-    if st["snapshot"]:
-        print(f"Published: {Path(st['snapshot']).name} at {st['published_at']} (what the app shows)")
-        print(tabulate([[k, c or "never", d, n] for k, c, d, n in st["certified"]],
-                       headers=["kpi (whole centre, by day)", "certified through", "data through", "uncertified days"],
-                       tablefmt="simple"))
-    else:
-        print("Published: nothing yet")
-    print()
-    if st["waiting"]:
-        print("Waiting (in the landing folder, not in the published snapshot yet):")
-        for day, files in st["waiting"]:
-            print(f"  {day}: {len(files)} file(s): {', '.join(f.split('/')[-1] for f in files[:4])}"
-                  + (" ..." if len(files) > 4 else ""))
-    else:
-        print("Waiting: nothing (every landing file is in the published snapshot)")
-    if st["skipped"]:
-        print("Not loaded (in the landing folder, but never read), and why:")
-        for skipped in st["skipped"]:
-            print(f"  {skipped}")
-    print()
-    if st["failures"]:
-        print("Failed runs:")
-        for f in st["failures"]:
-            print(f"  {f['job']} {f['run_id'][:8]}:")
-            for reason in f["reasons"] or ["(no reason recorded)"]:
-                print(f"    {reason}")
-    else:
-        print("Failed runs: none among the last runs")
-    if st["unconfigured"]:
-        print()
-        print("Not configured in seeds/ (measured with defaults, published uncertified; "
-              "`ccq configure --write-missing` adds them for review):")
-        for kind, name, site, zone in st["unconfigured"]:
-            print(f"  {kind} {name}" + (f" at site {site}" if site else "") + f" ({zone})")
-    if st["uncertified"]:
-        print()
-        print("Uncertified periods (whole centre) and why:")
-        for grain, period, reasons in st["uncertified"][: args.periods]:
-            print(f"  {grain} {period}: {reasons}")
-        if len(st["uncertified"]) > args.periods:
-            print(f"  ... and {len(st['uncertified']) - args.periods} earlier period(s)")
-    return 0
-
-
-def cmd_configure(args) -> int:
-    from tabulate import tabulate
-
-    from ccq.publish import current_snapshot
-    from ccq.reference import append_seed_rows, missing_rows
-    from ccq.settings import SEEDS_DIR
-
-    paths = _use_home(args)
-    snap = current_snapshot(paths)
-    if snap is None:
-        raise UsageError("nothing published yet: run `ccq refresh` first, then configure what it found")
-    missing = missing_rows(snap)
-    if not missing:
-        print("Every queue and site in the published data is configured in seeds/.")
-        return 0
-    for name, rows in missing.items():
-        print(f"seeds/{name}.csv: {len(rows)} row(s) {'appended' if args.write_missing else 'missing'}")
-        print(tabulate(rows, headers="keys", tablefmt="simple"))
-        print()
-        if args.write_missing:
-            append_seed_rows(name, rows)
-    if args.write_missing:
-        print(f"Review the rows in {SEEDS_DIR} (names, Chinese names, call type, priority, country; the site and "
-              "the definition parameters are what the warehouse used), then run `ccq refresh`: the seeds changed, "
-              "so it rebuilds everything and certifies these queues and sites when their checks pass.")
-    else:
-        print("Run `ccq configure --write-missing` to append these rows to the seeds for review.")
-    return 0
-
-
-def cmd_demo(args) -> int:
-    paths = _use_home(args)
-    t0 = time.perf_counter()
-    # A demo starts from scratch; the published snapshot stays until the new one replaces it.
-    for stale in (paths.landing, paths.warehouse.parent):
-        shutil.rmtree(stale, ignore_errors=True)
-    paths.ensure()
-    if args.dataset == "anonymous-bank":
-        _ingest_anonymous_bank(paths)
-    else:
-        _generate(args, paths)
-    if not _run_pipeline(paths):
-        return 1
-    _say(f"main job finished in {time.perf_counter() - t0:.1f}s (working data in {paths.home})")
-    if args.no_app:
-        return 0
-    return cmd_app(args)
-
-
-ANONYMOUS_BANK = PROJECT_ROOT / "data" / "anonymous_bank" / "february_1999.txt"
-
-
-def _ingest_anonymous_bank(paths: Paths) -> None:
-    import duckdb
-
-    from ccq.ingest import ensure_warehouse
-    from ccq.ingest.adapters import run_adapter
-
-    _say(f"mapping the Anonymous Bank records ({ANONYMOUS_BANK.name}, Technion SEE laboratory) onto the raw contract")
-    con = duckdb.connect(str(paths.warehouse))
-    try:
-        ensure_warehouse(con)
-        result = run_adapter(con, "anonymous-bank", [ANONYMOUS_BANK], paths.landing, progress=lambda m: _say(f"  {m}"))
-    finally:
-        con.close()
-    for src in result.sources:
-        _say(f"  {src.path.name}: read {src.rows_read:,}, mapped {src.rows_mapped:,}, quarantined {src.rows_quarantined:,}")
-
-
-def cmd_app(args) -> int:
-    paths = _use_home(args)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP_DIR / "streamlit_app.py"),
-           "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    _say(f"starting the app on http://localhost:{args.port} (reading {paths.publish_dir}); Ctrl+C stops it")
-    try:
-        return subprocess.call(cmd, env={**os.environ, "CCQ_HOME": str(paths.home)})
-    except KeyboardInterrupt:
-        return 0
-
-
-def cmd_dagster(args) -> int:
-    paths = _use_home(args)
-    os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
-    dagster = Path(sys.executable).parent / "dagster"
-    _say(f"starting Dagster's UI on http://localhost:{args.port} (run history in {paths.dagster_home})")
-    try:
-        return subprocess.call([str(dagster), "dev", "-p", str(args.port)], cwd=str(PROJECT_ROOT))
-    except KeyboardInterrupt:
-        return 0
-
-
-def cmd_kpis(args) -> int:
-    from tabulate import tabulate
-
-    from ccq.export import write_csv
-    from ccq.publish import connect_snapshot
-
-    if args.raw and args.format != "csv":
-        raise UsageError("--raw goes with --format csv only")
-    paths = _use_home(args)
-    try:
-        con = connect_snapshot(paths)
-    except FileNotFoundError as e:
-        _say(str(e))
-        return 1
-    where, params = ["grain = ?"], [args.grain]
-    if args.kpi:
-        where.append("kpi = ?")
-        params.append(args.kpi)
-    if args.scope:
-        where.append("scope_id = ?")
-        params.append(args.scope)
-    if args.period:
-        where.append("cast(period_start as date) = cast(? as date)")
-        params.append(args.period)
-    df = con.execute(
-        f"""SELECT kpi, {'cast(period_start as date)' if args.grain in ('day', 'week', 'month') else 'period_start'} AS period_start,
-                   scope_type, scope_id, numerator, denominator,
-                   value, unit, target, status, certified, certification_reason
-            FROM marts.kpi_values WHERE {' AND '.join(where)}
-            ORDER BY period_start, scope_type, scope_id, kpi""",
-        params,
-    ).df()
-    con.close()
-    if args.format == "csv":  # spreadsheet-safe unless --raw (ccq.export)
-        write_csv(df, sys.stdout, raw=args.raw)
-    else:
-        print(tabulate(df, headers="keys", tablefmt="simple", showindex=False, floatfmt=".4g"))
-    return 0
-
-
-def cmd_contract(args) -> int:
-    from ccq.contract import render_markdown
-
-    text = render_markdown()
-    if args.write:
-        Path(args.write).write_text(text, encoding="utf-8")
-        _say(f"wrote {args.write}")
-    else:
-        print(text)
-    return 0
-
-
-class UsageError(Exception):
-    """A bad combination of options found by a command (e.g. --from after --to): one line, exit 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """A bad option or argument is one line naming it and what is allowed, exit code 2: no usage
-    block, no traceback (subcommands' parsers are of this class too)."""
-
-    def error(self, message: str):
-        import re
-
-        m = re.match(r"argument (\S+): (.*)", message, re.S)
-        if m:  # "argument --time-zone: 'x' is not ..." -> "--time-zone 'x' is not ..."
-            message = m[1] + (" " if m[2][:1] in "'\"" else ": ") + m[2]
-        self.exit(2, f"{self.prog}: {_one_line(message)}\n")
-
-
-def _one_line(message: object) -> str:
-    return " ".join(str(message).split())
-
-
-def _fail(value: str, what: str) -> argparse.ArgumentTypeError:
-    return argparse.ArgumentTypeError(f"{value!r} {what}")
+def _fail(value: str, what: str) -> ValueError:
+    return ValueError(f"{value!r} {what}")
 
 
 @functools.cache
@@ -463,7 +50,7 @@ def _time_zones() -> dict[str, str]:
     return {n.lower(): n for n in (names & iana if iana else names)}
 
 
-def _time_zone(value: str) -> str:
+def time_zone(value: str) -> str:
     name = None
     if ".." not in value and not any(c in value for c in "'\"\\") and not value.startswith("/"):
         name = _time_zones().get(value.lower())
@@ -472,7 +59,7 @@ def _time_zone(value: str) -> str:
     return name
 
 
-def _encoding(value: str) -> str:
+def encoding(value: str) -> str:
     import codecs
 
     try:
@@ -484,14 +71,14 @@ def _encoding(value: str) -> str:
     return value
 
 
-def _day(value: str) -> str:
+def day(value: str) -> str:
     try:
         return date.fromisoformat(value).isoformat()
     except ValueError:
         raise _fail(value, "is not a date (YYYY-MM-DD)") from None
 
 
-def _positive(value: str) -> int:
+def positive(value: str) -> int:
     try:
         n = int(value)
     except ValueError:
@@ -501,7 +88,7 @@ def _positive(value: str) -> int:
     return n
 
 
-def _port(value: str) -> int:
+def port(value: str) -> int:
     try:
         n = int(value)
     except ValueError:
@@ -511,121 +98,236 @@ def _port(value: str) -> int:
     return n
 
 
-def _existing(value: str) -> str:
+def existing(value: str) -> str:
     if not Path(value).exists():
         raise _fail(value, "does not exist (give the files or folders to read)")
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Checked(click.ParamType):
+    """An option value checked by one of the functions above; its ValueError is click's message."""
+
+    def __init__(self, check):
+        self.check, self.name = check, check.__name__.replace("_", " ")
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        try:
+            return self.check(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+TIME_ZONE, ENCODING, DAY, POSITIVE, PORT, EXISTING = map(_Checked, (time_zone, encoding, day, positive, port, existing))
+
+
+def _formats() -> list[str]:
     from ccq.ingest.adapters import FORMATS
 
-    p = _Parser(prog="ccq", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--home", help="working data folder (default: $CCQ_HOME, else .ccq in the project)")
-    sub = p.add_subparsers(dest="command", required=True)
+    return [*FORMATS, "contract"]
 
-    def size_options(sp):
-        sp.add_argument("--days", type=_positive, help="days of history ending yesterday (default: from the first day of "
-                                                  "last month, so there is a full month)")
-        sp.add_argument("--start", type=_day, help="first day (YYYY-MM-DD); default: --days before today")
-        sp.add_argument("--agents", type=_positive, default=60)
-        sp.add_argument("--queues", type=_positive, default=5)
-        sp.add_argument("--seed", type=int, default=7)
 
-    demo = sub.add_parser("demo", help="the main job: generate, load, validate, build, certify, publish, open the app")
-    size_options(demo)
-    demo.add_argument("--dataset", choices=["generated", "anonymous-bank"], default="generated",
-                      help="generated demo centre (default) or the real Anonymous Bank month (February 1999)")
-    demo.add_argument("--no-app", action="store_true", help="stop after publishing")
-    demo.add_argument("--port", type=_port, default=8501)
-    demo.set_defaults(func=cmd_demo)
+def _run(name: str, ctx: click.Context, **options) -> int:
+    """Call commands.cmd_<name> with the options as one namespace (looked up when called, so a
+    test can stand in for a command)."""
+    args = SimpleNamespace(home=ctx.obj["home"], command=name, **options)
+    return int(getattr(commands, f"cmd_{name}")(args) or 0)
 
-    gen = sub.add_parser("generate", help="write demo extracts into the landing folder")
-    size_options(gen)
-    gen.set_defaults(func=cmd_generate)
 
-    refresh = sub.add_parser("refresh", help="load new or changed landing files and rebuild")
-    refresh.add_argument("--full-refresh", action="store_true",
-                         help="rebuild the incremental models from scratch (as the nightly reconciliation does)")
-    refresh.set_defaults(func=cmd_refresh)
+@click.group(help=__doc__.split("\n\n")[0], context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", help="working data folder (default: $CCQ_HOME, else .ccq in the project)")
+@click.pass_context
+def cli(ctx: click.Context, home: str | None):
+    ctx.obj = {"home": home}
 
-    backfill = sub.add_parser("backfill", help="reload the extract days of a date range and rebuild")
-    backfill.add_argument("--from", dest="start", type=_day, required=True, help="first extract day (YYYY-MM-DD)")
-    backfill.add_argument("--to", dest="end", type=_day, required=True, help="last extract day (YYYY-MM-DD)")
-    backfill.add_argument("--full-refresh", action="store_true", help="rebuild the incremental models from scratch too")
-    backfill.set_defaults(func=cmd_backfill)
 
-    st = sub.add_parser("status", help="last runs, what is certified up to when, what is waiting, what failed and why")
-    st.add_argument("--runs", type=_positive, default=10, help="how many recent runs to show (default 10)")
-    st.add_argument("--periods", type=_positive, default=10, help="how many uncertified periods to list (default 10)")
-    st.set_defaults(func=cmd_status)
+def _size_options(f):
+    for option in reversed([
+        click.option("--days", type=POSITIVE, help="days of history ending yesterday (default: from the first day of "
+                                                  "last month, so there is a full month)"),
+        click.option("--start", type=DAY, help="first day (YYYY-MM-DD); default: --days before today"),
+        click.option("--agents", type=POSITIVE, default=60, show_default=True),
+        click.option("--queues", type=POSITIVE, default=5, show_default=True),
+        click.option("--seed", type=int, default=7, show_default=True),
+    ]):
+        f = option(f)
+    return f
 
-    ingest = sub.add_parser("ingest", help="convert files from a real system's format into the landing folder, then refresh")
-    ingest.add_argument("--format", required=True,
-                        choices=[*FORMATS, "contract"])
-    ingest.add_argument("--time-zone", type=_time_zone, default=None,
-                        help="IANA time zone of the site the files come from, for local times without an offset "
-                             "(e.g. Asia/Shanghai); default: the configured site's (the default site's, or the "
-                             "data set's own for anonymous-bank)")
-    ingest.add_argument("--encoding", type=_encoding, default="utf-8", help="file encoding (e.g. gb18030)")
-    ingest.add_argument("--no-refresh", action="store_true", help="only write the landing files")
-    ingest.add_argument("paths", nargs="+", type=_existing, metavar="PATH", help="files or folders")
-    ingest.set_defaults(func=cmd_ingest)
 
-    app = sub.add_parser("app", help="start the Streamlit app")
-    app.add_argument("--port", type=_port, default=8501)
-    app.set_defaults(func=cmd_app)
+FULL_REFRESH = click.option("--full-refresh", is_flag=True, help="rebuild the incremental models from scratch (as the "
+                                                                 "nightly reconciliation does)")
 
-    dag = sub.add_parser("dagster", help="start Dagster's UI (dagster dev) on this home's run history")
-    dag.add_argument("--port", type=_port, default=3000)
-    dag.set_defaults(func=cmd_dagster)
 
-    kpis = sub.add_parser("kpis", help="print KPI values with their certified flag")
-    kpis.add_argument("--grain", choices=["interval", "interval_30", "hour", "day", "week", "month"], default="day")
-    kpis.add_argument("--format", choices=["table", "csv"], default="table",
-                      help="csv: safe to open in a spreadsheet (text starting with =, +, -, @, tab or CR gets a "
-                           "leading ', text cells are quoted)")
-    kpis.add_argument("--raw", action="store_true", help="with --format csv: the values exactly as stored, for programs")
-    kpis.add_argument("--kpi", help="only this KPI")
-    kpis.add_argument("--scope", help="only this scope id (a queue id, or * for the whole centre)")
-    kpis.add_argument("--period", type=_day, help="only the period starting on this date (YYYY-MM-DD)")
-    kpis.set_defaults(func=cmd_kpis)
+@cli.command(help="the main job: generate, load, validate, build, certify, publish, open the app")
+@_size_options
+@click.option("--dataset", type=click.Choice(["generated", "anonymous-bank"]), default="generated",
+              help="generated demo centre (default) or the real Anonymous Bank month (February 1999)")
+@click.option("--no-app", is_flag=True, help="stop after publishing")
+@click.option("--port", type=PORT, default=8501, show_default=True)
+@click.pass_context
+def demo(ctx, **options) -> int:
+    return _run("demo", ctx, **options)
 
-    conf = sub.add_parser("configure", help="list (or --write-missing: append to seeds/) the rows that configure the "
-                                            "queues and sites the data names but the seeds do not")
-    conf.add_argument("--write-missing", action="store_true",
-                      help="append the rows to seeds/queues.csv, sites.csv and queue_parameters.csv for review")
-    conf.set_defaults(func=cmd_configure)
 
-    contract = sub.add_parser("contract", help="print (or --write) the readable page of the raw contract")
-    contract.add_argument("--write", metavar="PATH", help="write the Markdown page there (docs/raw_contract.md)")
-    contract.set_defaults(func=cmd_contract)
-    return p
+@cli.command(help="write demo extracts into the landing folder")
+@_size_options
+@click.pass_context
+def generate(ctx, **options) -> int:
+    return _run("generate", ctx, **options)
+
+
+@cli.command(help="load new or changed landing files and rebuild")
+@FULL_REFRESH
+@click.pass_context
+def refresh(ctx, **options) -> int:
+    return _run("refresh", ctx, **options)
+
+
+@cli.command(help="reload the extract days of a date range and rebuild")
+@click.option("--from", "start", type=DAY, required=True, help="first extract day (YYYY-MM-DD)")
+@click.option("--to", "end", type=DAY, required=True, help="last extract day (YYYY-MM-DD)")
+@FULL_REFRESH
+@click.pass_context
+def backfill(ctx, **options) -> int:
+    return _run("backfill", ctx, **options)
+
+
+@cli.command(help="last runs, what is certified up to when, what is waiting, what failed and why")
+@click.option("--runs", type=POSITIVE, default=10, show_default=True, help="how many recent runs to show")
+@click.option("--periods", type=POSITIVE, default=10, show_default=True, help="how many uncertified periods to list")
+@click.pass_context
+def status(ctx, **options) -> int:
+    return _run("status", ctx, **options)
+
+
+@cli.command(help="convert files from a real system's format into the landing folder, then refresh")
+@click.option("--format", "format", type=click.Choice(_formats()), required=True, help="the system that wrote the files")
+@click.option("--time-zone", type=TIME_ZONE, help="IANA time zone of the site the files come from, for local times "
+                                                  "without an offset (e.g. Asia/Shanghai); default: the configured "
+                                                  "site's (the default site's, or the data set's own for anonymous-bank)")
+@click.option("--encoding", type=ENCODING, default="utf-8", show_default=True, help="file encoding (e.g. gb18030)")
+@click.option("--no-refresh", is_flag=True, help="only write the landing files")
+@click.argument("paths", nargs=-1, required=True, type=EXISTING, metavar="PATH...")
+@click.pass_context
+def ingest(ctx, **options) -> int:
+    return _run("ingest", ctx, **{**options, "paths": list(options["paths"])})
+
+
+@cli.command("app", help="start the Streamlit app")
+@click.option("--port", type=PORT, default=8501, show_default=True)
+@click.pass_context
+def app_(ctx, **options) -> int:
+    return _run("app", ctx, **options)
+
+
+@cli.command(help="start Dagster's UI (dagster dev) on this home's run history")
+@click.option("--port", type=PORT, default=3000, show_default=True)
+@click.pass_context
+def dagster(ctx, **options) -> int:
+    return _run("dagster", ctx, **options)
+
+
+@cli.command(help="print KPI values with their certified flag")
+@click.option("--grain", type=click.Choice(["interval", "interval_30", "hour", "day", "week", "month"]), default="day",
+              show_default=True)
+@click.option("--format", "format", type=click.Choice(["table", "csv"]), default="table", show_default=True,
+              help="csv: safe to open in a spreadsheet (text starting with =, +, -, @, tab or CR gets a leading ', "
+                   "text cells are quoted)")
+@click.option("--raw", is_flag=True, help="with --format csv: the values exactly as stored, for programs")
+@click.option("--kpi", help="only this KPI")
+@click.option("--scope", help="only this scope id (a queue id, or * for the whole centre)")
+@click.option("--period", type=DAY, help="only the period starting on this date (YYYY-MM-DD)")
+@click.pass_context
+def kpis(ctx, **options) -> int:
+    return _run("kpis", ctx, **options)
+
+
+@cli.command(help="list (or --write-missing: append to seeds/) the rows that configure the queues and sites the data "
+                  "names but the seeds do not")
+@click.option("--write-missing", is_flag=True, help="append the rows to seeds/queues.csv, sites.csv and "
+                                                    "queue_parameters.csv for review")
+@click.pass_context
+def configure(ctx, **options) -> int:
+    return _run("configure", ctx, **options)
+
+
+@cli.command(help="print (or --write) the readable page of the raw contract")
+@click.option("--write", metavar="PATH", help="write the Markdown page there (docs/raw_contract.md)")
+@click.pass_context
+def contract(ctx, **options) -> int:
+    return _run("contract", ctx, **options)
+
+
+# --- running it -------------------------------------------------------------------------------
+
+def _one_line(message: object) -> str:
+    return " ".join(str(message).split())
+
+
+def _usage_message(e: click.UsageError) -> str:
+    """One line for a bad command line: the option and what is wrong with its value, or what is
+    missing or unknown (click's own sentence, without its usage block)."""
+    if isinstance(e, click.exceptions.NoArgsIsHelpError):
+        return "missing command (ccq --help lists them)"
+    if isinstance(e, click.MissingParameter) and e.param is not None:
+        return f"missing {e.param.param_type_name} {_name(e.param)}"
+    if isinstance(e, click.BadParameter) and e.param is not None:
+        return f"{_name(e.param)} {_one_line(e.message).rstrip('.')}"
+    message = _one_line(e.format_message())
+    return (message[:1].lower() + message[1:]).rstrip(".")
+
+
+def _name(param: click.Parameter) -> str:
+    return param.opts[0] if param.param_type_name == "option" else (param.metavar or param.name).rstrip(".")
+
+
+def _command_path(e: click.ClickException) -> str:
+    ctx = getattr(e, "ctx", None)
+    return ctx.command_path if ctx is not None else "ccq"
+
+
+def parse(argv: list[str]) -> dict:
+    """The options of one command line (`<command> [options]`) as the command receives them."""
+    command = cli.commands[argv[0]]
+    with command.make_context(argv[0], list(argv[1:])) as ctx:
+        return dict(ctx.params)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    # --home may also be given after the command name.
+    from ccq.ingest.loader import LoadError
+
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        _say("interrupted: nothing more was published; the app keeps the snapshot it had")
+        return int(cli.main(args=args, prog_name="ccq", standalone_mode=False) or 0)
+    except click.exceptions.Exit as e:  # --help
+        return e.exit_code
+    except click.UsageError as e:
+        print(f"{_command_path(e)}: {_usage_message(e)}", file=sys.stderr)
+        return 2
+    except click.exceptions.Abort:
+        commands._say("interrupted: nothing more was published; the app keeps the snapshot it had")
         return 130
-    except UsageError as e:
-        print(f"ccq {args.command}: {_one_line(e)}", file=sys.stderr)
+    except KeyboardInterrupt:
+        commands._say("interrupted: nothing more was published; the app keeps the snapshot it had")
+        return 130
+    except UsageError as e:  # a bad combination of options, found by the command
+        print(f"{_name_of(args)}: {_one_line(e)}", file=sys.stderr)
         return 2
     except SystemExit as e:  # raise SystemExit("message") inside a command: one line, not the bare message
         if not isinstance(e.code, str):
             raise
-        print(f"ccq {args.command}: {_one_line(e.code)}", file=sys.stderr)
+        print(f"{_name_of(args)}: {_one_line(e.code)}", file=sys.stderr)
         return 1
-    except Exception as e:  # a file that cannot be loaded, a value a command rejects: one line, no traceback
-        from ccq.ingest.loader import LoadError
+    except (LoadError, ValueError) as e:  # a file that cannot be loaded, a value a command rejects
+        print(f"{_name_of(args)}: {_one_line(e)}", file=sys.stderr)
+        return 1
 
-        if not isinstance(e, (LoadError, ValueError)):
-            raise
-        print(f"ccq {args.command}: {_one_line(e)}", file=sys.stderr)
-        return 1
+
+def _name_of(args: list[str]) -> str:
+    """`ccq <command>` of a command line (the first word that is a command)."""
+    names = set(cli.commands)
+    return next((f"ccq {a}" for a in args if a in names), "ccq")
 
 
 if __name__ == "__main__":
