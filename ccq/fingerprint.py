@@ -49,8 +49,9 @@ def _read(f: Path) -> str | None:
         return None
 
 
-def manifest_stale(manifest: Path) -> bool:
-    return not manifest.exists() or _read(MANIFEST_STAMP) != files_fingerprint()
+def manifest_stale(manifest: Path, fingerprint: str) -> bool:
+    """`fingerprint`: files_fingerprint() of the files now (the caller keeps it to remember)."""
+    return not manifest.exists() or _read(MANIFEST_STAMP) != fingerprint
 
 
 def remember_manifest(fingerprint: str) -> None:

@@ -28,7 +28,7 @@ def prepare_manifest() -> None:
     line calls this before it loads the Definitions, the test session once before its workers
     start, and `dagster dev` on every code load; no import parses."""
     fingerprint = files_fingerprint()
-    if manifest_stale(dbt_project.manifest_path):
+    if manifest_stale(dbt_project.manifest_path, fingerprint):
         dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
         remember_manifest(fingerprint)
 

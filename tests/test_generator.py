@@ -299,3 +299,13 @@ def test_round_the_clock_queue_with_night_shifts_over_the_clock_change(tmp_path)
     legs = _legs(ev)
     busy = legs[legs.connect.notna() & legs.acw_end.notna()].sort_values(["agent", "connect"])
     assert not (busy.connect < busy.groupby("agent")["acw_end"].shift()).any()
+
+
+def test_the_contract_decides_which_codes_exist(tmp_path, monkeypatch):
+    from ccq.generator import common
+
+    common.check_codes()  # every code the simulation numbers is a contract code, and the other way round
+    monkeypatch.setitem(common.CONTRACT_CODES, ("pbx_call_legs", "disposition"), (*common.DISPOSITIONS, "ON HOLD"))
+    with pytest.raises(ValueError, match=r"pbx_call_legs.disposition: the generator numbers .*'ON HOLD'"):
+        generate(tmp_path / "landing", SMALL)
+    assert not (tmp_path / "landing").exists() or not any((tmp_path / "landing").rglob("*.csv"))

@@ -5,26 +5,33 @@ import numpy as np
 
 from ccq.contract import tables
 
-def _codes(table: str, column: str, order: tuple[str, ...]) -> tuple[str, ...]:
-    """The contract's codes of a column in the simulation's own numbering (its probabilities and
-    state codes index them). The contract decides which codes exist: a code it does not allow, or
-    one it allows that the simulation does not number, stops the generator here."""
-    allowed = tables()[table].column(column).allowed
-    if set(order) != set(allowed):
-        raise ValueError(f"{table}.{column}: the generator numbers {sorted(order)}, the contract allows {sorted(allowed)}")
-    return order
-
-
+# The simulation's own numbering of the codes it writes (its probabilities and state codes index
+# these tuples); the contract decides which codes exist (check_codes, when a generator is made).
 WRAP_CODES = ("RESOLVED", "FOLLOW_UP", "TRANSFERRED", "INFO")  # the CRM's wrap-up codes (free text in the contract)
 RESOLVED, FOLLOW_UP, TRANSFERRED, INFO = range(4)
-IVR_OUTCOMES = _codes("ivr_sessions", "outcome", ("TO_AGENT", "SELF_SERVED", "HANGUP", "ERROR"))
+IVR_OUTCOMES = ("TO_AGENT", "SELF_SERVED", "HANGUP", "ERROR")
 TO_AGENT, SELF_SERVED, HANGUP, ERROR = range(4)
-DISPOSITIONS = _codes("pbx_call_legs", "disposition", ("ANSWERED", "BUSY", "CONGESTION", "FAILED", "NO ANSWER"))
-EVENT_TYPES = _codes("acd_queue_events", "event_type", ("ENTERQUEUE", "RINGNOANSWER", "CONNECT", "HOLD", "UNHOLD",
-                                                        "COMPLETE", "TRANSFER", "ACWEND", "ABANDON", "EXITTIMEOUT"))
+DISPOSITIONS = ("ANSWERED", "BUSY", "CONGESTION", "FAILED", "NO ANSWER")
+EVENT_TYPES = ("ENTERQUEUE", "RINGNOANSWER", "CONNECT", "HOLD", "UNHOLD", "COMPLETE", "TRANSFER", "ACWEND", "ABANDON",
+               "EXITTIMEOUT")
 EV = {name: i for i, name in enumerate(EVENT_TYPES)}
-STATES = _codes("agent_state_events", "state", ("LOGIN", "READY", "NOT_READY", "LOGOUT"))
-SEVERITIES = _codes("crm_complaints", "severity", ("LOW", "MEDIUM", "HIGH"))
+STATES = ("LOGIN", "READY", "NOT_READY", "LOGOUT")
+SEVERITIES = ("LOW", "MEDIUM", "HIGH")
+CONTRACT_CODES = {("ivr_sessions", "outcome"): IVR_OUTCOMES, ("pbx_call_legs", "disposition"): DISPOSITIONS,
+                  ("acd_queue_events", "event_type"): EVENT_TYPES, ("agent_state_events", "state"): STATES,
+                  ("crm_complaints", "severity"): SEVERITIES}
+
+
+def check_codes() -> None:
+    """A code the contract does not allow, or one it allows that the simulation does not number,
+    stops the generator before it writes anything."""
+    for (table, column), numbered in CONTRACT_CODES.items():
+        allowed = tables()[table].column(column).allowed
+        if set(numbered) != set(allowed):
+            raise ValueError(f"{table}.{column}: the generator numbers {sorted(numbered)}, the contract allows "
+                             f"{sorted(allowed)}")
+
+
 DAILY_TABLES = (
     "pbx_call_legs", "acd_queue_events", "agent_state_events", "ivr_sessions", "crm_cases",
     "crm_interactions", "crm_complaints", "survey_responses", "qa_evaluations", "qa_evaluation_items",

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ccq.generator import model
-from ccq.generator.common import DAILY_TABLES, _Registry
+from ccq.generator.common import DAILY_TABLES, _Registry, check_codes
 from ccq.generator.contacts import ContactsMixin
 from ccq.generator.customer import CustomerMixin
 from ccq.generator.demand import Demand, QueueInfo
@@ -87,6 +87,7 @@ class Generator(ContactsMixin, CustomerMixin, PeopleMixin):
     def __init__(self, landing: Path, cfg: DemoConfig, progress: Callable[[str], None] | None):
         if cfg.days < 1:
             raise ValueError("days must be at least 1")
+        check_codes()
         self.cfg = cfg
         self.progress = progress or (lambda _msg: None)
         self.first = day_index(cfg.start_date)
