@@ -119,19 +119,6 @@ def _run_pipeline(paths: Paths, days: list[str] | None = None, full_refresh: boo
     return True
 
 
-def _transcode(src: Path, dest: Path, encoding: str) -> None:
-    """Landing files are UTF-8; a file in another encoding (GB18030) is converted in blocks.
-    Bytes that are not valid in the declared encoding stop the copy with the line named."""
-    with src.open("rb") as f:
-        data = f.read()
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise SystemExit(f"{src}: line {line}: bytes not valid {encoding} ({e.reason})") from None
-    dest.write_text(text, encoding="utf-8", newline="")
-
-
 def cmd_ingest(args) -> int:
     """Convert files from a real system's format into contract extracts in the landing folder
     (every source line mapped or quarantined), then load and rebuild unless --no-refresh."""
@@ -146,6 +133,7 @@ def cmd_ingest(args) -> int:
         # Contract files given directly: copy them into the landing folder under their own names.
         from ccq.ingest.adapters.registry import source_files
         from ccq.ingest.landing import FILE_NAME
+        from ccq.ingest.loader import transcode_to_utf8
 
         n = 0
         for f in source_files(sources, ("*.csv",)):
@@ -157,8 +145,8 @@ def cmd_ingest(args) -> int:
             dest.parent.mkdir(parents=True, exist_ok=True)
             if args.encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
                 shutil.copyfile(f, dest)
-            else:
-                _transcode(f, dest, args.encoding)
+            else:  # the loader's transcoder: a value with bytes not valid in the encoding is quarantined at load
+                transcode_to_utf8(f, args.encoding, dest.parent, out=dest)
             n += 1
         _say(f"copied {n} contract file(s) into {paths.landing}")
     else:

@@ -140,14 +140,33 @@ def test_errors_inside_a_command_are_one_line(capsys, monkeypatch, error):
     assert line == "ccq contract: acd_queue_events_x.csv: not a contract file name"
 
 
-def test_bytes_not_valid_in_the_encoding_are_one_line(capsys, tmp_path, env):
-    f = tmp_path / "in" / "acd_queue_events_2026-03-04.csv"
+def test_contract_files_in_another_encoding_go_through_the_loaders_transcoder(capsys, tmp_path, env):
+    """`ccq ingest --format contract --encoding gb18030` converts as the loader does: the file
+    is copied, and the value with bytes not valid GB18030 is quarantined at load with its file,
+    line and field, while the rest of the file loads."""
+    import duckdb as db
+
+    from ccq.ingest import ensure_warehouse
+    from ccq.ingest.loader import load_file
+
+    f = tmp_path / "in" / "hr_roster_2026-03-02.csv"
     f.parent.mkdir()
-    f.write_bytes(b"event_id,queue_id\n\xff\xfe,Q1\n")
+    header = b"agent_id,agent_name,team_id,supervisor_id,site_id,hire_date,leave_date,employment_type,weekly_hours,snapshot_date\n"
+    f.write_bytes(header + "A0001,王芳,T01,S001,LON,2025-01-06,,FT,37.5,2026-03-02\n".encode("gb18030")
+                  + b"A0002,\xff\xfe,T01,S001,LON,2025-01-06,,FT,37.5,2026-03-02\n")
     code, out, err = run(capsys, "--home", tmp_path / "home", "ingest", "--format", "contract", "--encoding", "gb18030",
                          "--no-refresh", f)
-    line = one_line(code, "", err, expected_code=1)
-    assert line.startswith(f"ccq ingest: {f}: line 2: bytes not valid gb18030"), line
+    assert code == 0, err
+    landed = tmp_path / "home" / "landing" / "hr_roster" / f.name
+    with db.connect(str(tmp_path / "w.duckdb")) as con:
+        ensure_warehouse(con)
+        result = load_file(con, landed)
+        assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
+        assert con.execute("SELECT agent_name FROM raw.hr_roster").fetchall() == [("王芳",)]
+        assert con.execute("SELECT line_no, field, rule, message FROM audit.quarantine").fetchall() == [
+            (3, "agent_name", "encoding", "hr_roster_2026-03-02.csv line 3: agent_name: bytes that are not valid in the encoding "
+                                          "the file was converted from "
+                                          "(shown as U+FFFD): '\ufffd\ufffd'")]
 
 
 def _ccq(*argv: str) -> subprocess.CompletedProcess:

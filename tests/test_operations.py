@@ -41,8 +41,10 @@ from ccq.publish import current_snapshot
 from ccq.settings import PROJECT_ROOT, Paths
 from tests.conftest import FIXTURES, HAND_BUILT_NOW, run_pipeline
 
-# Same worker as the session fixture `hand_built`, the clean load compared with.
-pytestmark = pytest.mark.xdist_group("hand_built")
+# Its own worker: the day of trouble is the longest scenario, and the other tests of the session
+# fixture `hand_built` (the clean load compared with) run beside it; that worker builds its own
+# `hand_built`, which costs less than waiting.
+pytestmark = pytest.mark.xdist_group("operations")
 
 LANDING = FIXTURES / "hand_calls" / "landing"
 ACD_0302 = "acd_queue_events/acd_queue_events_2026-03-02.csv"

@@ -6,8 +6,9 @@ Python object per row); Python only indexes line boundaries with numpy so that e
 quarantined row keeps its line number and raw text, including lines DuckDB's reader
 would otherwise swallow: a line whose quotes do not pair up (a truncated record, a line
 break inside quotes) is quarantined on its own before parsing, so a quote left open
-mid-file does not take the lines after it. Values transcoded from another encoding
-(GB18030) that held undecodable bytes are quarantined under the rule `encoding`.
+mid-file does not take the lines after it. A value holding U+FFFD, the mark the transcoder
+leaves for bytes not valid in the source encoding (GB18030; converted here or by `ccq ingest`),
+is quarantined under the rule `encoding`.
 
 Loading is idempotent per file: the file id is `<table>/<file name>`; the same bytes
 again change nothing, different bytes under the same name (a corrected re-delivery)
@@ -118,13 +119,14 @@ def _rule_checks(col: Column, transcoded_from: str | None = None) -> list[tuple[
     cast = _cast_expr(col)
     shown = f"left({q}, 60)"
     out: list[tuple[str, str, str]] = []
-    if transcoded_from:
-        # The transcoder turned undecodable bytes into U+FFFD: the value is not what the source wrote.
-        out.append((
-            "encoding",
-            f"strpos({q}, chr(65533)) > 0",
-            f"'{col.name}: bytes that are not valid {transcoded_from.upper()} (shown as U+FFFD): ''' || {shown} || ''''",
-        ))
+    # The transcoder (transcode_to_utf8) turned undecodable bytes into U+FFFD: the value is not
+    # what the source wrote, whether this load or `ccq ingest` converted the file.
+    source = transcoded_from.upper() if transcoded_from else "in the encoding the file was converted from"
+    out.append((
+        "encoding",
+        f"strpos({q}, chr(65533)) > 0",
+        f"'{col.name}: bytes that are not valid {source} (shown as U+FFFD): ''' || {shown} || ''''",
+    ))
     if col.required:
         out.append(("required", f"{v} IS NULL", f"'{col.name} is required but empty'"))
     if col.data_type != "VARCHAR":
@@ -151,10 +153,11 @@ def _rule_checks(col: Column, transcoded_from: str | None = None) -> list[tuple[
     return out
 
 
-def transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
-    # DuckDB reads UTF-8 natively; other encodings (GB18030 from Chinese systems) are converted
-    # first. Undecodable bytes become U+FFFD and the line is quarantined by the encoding rule.
-    out = workdir / (path.name + ".utf8")
+def transcode_to_utf8(path: Path, encoding: str, workdir: Path, out: Path | None = None) -> Path:
+    """The file in UTF-8, in `workdir` (or at `out`). DuckDB reads UTF-8 natively; other
+    encodings (GB18030 from Chinese systems) are converted first, in blocks. Undecodable bytes
+    become U+FFFD, and the value holding them is quarantined by the rule `encoding`."""
+    out = out or workdir / (path.name + ".utf8")
     with path.open("r", encoding=encoding, errors="replace", newline="") as src, out.open(
         "w", encoding="utf-8", newline=""
     ) as dst:
