@@ -14,6 +14,9 @@ No KPI is computed here: values, targets, statuses, changes and certification co
 marts.kpi_values, definitions from marts.kpi_catalogue. The only arithmetic is adding up the
 forecast and offered contacts of the staffing fact across queues (the forecast is not a KPI), and
 counting rows of the audit evidence.
+
+About 500 lines on purpose: every query the app runs is here, so that no page holds SQL
+or a formula; splitting it by page would put the same snapshot handling in several places.
 """
 from __future__ import annotations
 

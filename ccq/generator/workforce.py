@@ -1,4 +1,9 @@
-"""Roster (teams, hires, leavers), weekly work patterns, daily schedules and READY windows."""
+"""Roster (teams, hires, leavers), weekly work patterns, daily schedules and READY windows.
+
+About 500 lines on purpose: `Workforce` draws the patterns, schedules and READY windows of
+the roster built here from one state and one random stream, in this order; apart, the order
+(which the generator's byte-identical output depends on) would be implicit.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass

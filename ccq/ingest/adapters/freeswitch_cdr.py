@@ -10,6 +10,9 @@ docs/adapters/freeswitch.md. Everything runs in DuckDB over all the files ingest
 call leg delivered again in a later file counts once, and an agent leg maps with the caller's
 leg whichever file brought each. Both formats share the queue rules (`_member_checks`,
 `_queue_events_sql`), the classification (`_classify`) and the output (`_finish`).
+
+About 500 lines on purpose: the two formats share the queue rules, the classification and
+the output named above; one file keeps the two mappings side by side.
 """
 from __future__ import annotations
 
