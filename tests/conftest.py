@@ -18,18 +18,24 @@ from ccq.settings import DBT_PROJECT_DIR, Paths
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-# Tests that build through the pipeline, run dbt or drive a browser without sharing a scenario
-# through xdist_group (which marks the others).
+# The slow tests (marker `slow`): those that share a pipeline scenario through xdist_group, and
+# these, which build through the pipeline, run dbt, drive a browser, or start `ccq` or a fresh
+# Python in a process of their own (seconds each). `-m "not slow"` runs the others.
 SLOW = {"test_redelivery_withdrawn.py", "test_app_e2e.py",
         "test_pseudonyms.py::test_dbt_finds_the_environment_key_through_the_profile",
-        "test_adapter_anonymous_bank.py::test_february_1999"}
+        "test_pseudonyms.py::test_importing_touches_no_file",
+        "test_adapter_anonymous_bank.py::test_february_1999",
+        "test_architecture.py::test_importing_every_module_touches_nothing",
+        "test_architecture.py::test_ccq_never_imports_orchestration_even_indirectly",
+        "test_cli_errors.py::test_refresh_with_nothing_to_load",
+        "test_data_quality_corpus.py::test_status_and_changed_days_go_on_past_what_cannot_be_read"}
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
         name = item.nodeid.split("/")[-1]
         if item.get_closest_marker("xdist_group") or name.split("::")[0] in SLOW or name.split("[")[0] in SLOW:
-            item.add_marker(pytest.mark.pipeline)
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_configure(config):
