@@ -84,14 +84,33 @@ def _test_severity(node: dict) -> str:
     """A failing data test uncertifies its lineage, whatever severity dbt ran it with (every test
     runs as warn so the build goes on), unless the test says `meta: {ccq: {severity: warning}}`:
     a reference into another source system, which delivers at another hour."""
+    return "warning" if str(_ccq_meta(node).get("severity") or "").lower() == "warning" else "critical"
+
+
+def _ccq_meta(node: dict) -> dict:
     for meta in ((node.get("config") or {}).get("meta") or {}, node.get("meta") or {}):
-        if str(((meta.get("ccq") or {}).get("severity")) or "").lower() == "warning":
-            return "warning"
-    return "critical"
+        if meta.get("ccq"):
+            return meta["ccq"]
+    return {}
+
+
+def failing_days(con: duckdb.DuckDBPyConnection, test: dict, model: dict) -> dict[date | None, int] | None:
+    """The failing rows of a test per day, when its model says how to read a row's day
+    (`meta: {ccq: {day: <SQL expression>}}`) and the failing rows carry the columns it reads:
+    the test's own SQL again, grouped by that day. None when the failure concerns the whole model."""
+    day, sql = _ccq_meta(model).get("day"), test.get("compiled_code")
+    if not day or not sql:
+        return None
+    try:
+        return dict(con.execute(f"SELECT {day} AS day, count(*) FROM ({sql}) AS failing GROUP BY ALL").fetchall())
+    except duckdb.Error:  # the failing rows lack the day's columns (a key test over other columns)
+        return None
 
 
 def record_dbt_tests(con: duckdb.DuckDBPyConnection, run_id: str, run_results: dict, manifest: dict) -> int:
-    """Store the outcome of every dbt data test of an invocation (pass, warn, fail, error)."""
+    """Store the outcome of every dbt data test of an invocation (pass, warn, fail, error). A
+    failure on a model that names its day (failing_days) is stored per day, so it uncertifies
+    only the periods of those days, as a failed raw suite does."""
     ensure_audit(con)
     nodes = manifest.get("nodes", {})
     rows = []
@@ -107,9 +126,11 @@ def record_dbt_tests(con: duckdb.DuckDBPyConnection, run_id: str, run_results: d
         failures = r.get("failures")
         con.execute("DELETE FROM audit.check_results WHERE check_kind = 'dbt_test' AND check_name = ?", [node.get("name", uid)])
         severity = _test_severity(node)
-        for t in sorted(lineage):
-            rows.append((run_id, "dbt_test", "dbt", node.get("name", uid), target, t, None, ok, severity, failures, None,
-                         (r.get("message") or "")[:1000], _now()))
+        days = None if ok else failing_days(con, node, nodes.get(attached, {}))
+        for day, unexpected in (days or {None: failures}).items():
+            for t in sorted(lineage):
+                rows.append((run_id, "dbt_test", "dbt", node.get("name", uid), target, t, day, ok, severity, unexpected,
+                             None, (r.get("message") or "")[:1000], _now()))
     if rows:
         _insert_check_results(con, rows)
     return len(rows)

@@ -109,10 +109,6 @@ SUITES: dict[str, SuiteSpec] = {
         frame_sql=QUEUE_LEGS_SQL,
         frame_label="queue legs",
     ),
-    "fct_queue_intervals": SuiteSpec(
-        relation="marts.fct_queue_intervals",
-        description="Interval mart: keys, non-negative counts, answered/abandoned within offered, handle time sum, unique key.",
-    ),
     "int_kpi_parts": SuiteSpec(
         relation="intermediate.int_kpi_parts",
         description="KPI parts, before certification: additive parts that add up from intervals to hours and days, weeks and months.",

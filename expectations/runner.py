@@ -258,12 +258,3 @@ def validate_kpi_parts(con: "duckdb.DuckDBPyConnection", batch_rows: int = 250_0
 
 def validate_kpi_values(con: "duckdb.DuckDBPyConnection", batch_rows: int = 250_000) -> list[SuiteResult]:
     return [validate(con, "kpi_values", batch_rows=batch_rows)]
-
-
-def validate_queue_intervals(
-    con: "duckdb.DuckDBPyConnection",
-    where: str | None = None,
-    batch_rows: int = 250_000,
-    parameters: dict | None = None,
-) -> list[SuiteResult]:
-    return [validate(con, "fct_queue_intervals", where=where, batch_rows=batch_rows, parameters=parameters)]

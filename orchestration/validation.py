@@ -1,13 +1,13 @@
 """Mart validation and the evidence the certification reads.
 
-gx_fct_queue_intervals and gx_int_kpi_parts are blocking asset checks: everything
-downstream of the interval fact and of the KPI parts waits for them, so their outcomes are
-recorded before the KPIs are certified. A failure has WARN severity: the run goes on and the
-affected KPIs are published uncertified, with the reason, rather than not at all.
+gx_int_kpi_parts is a blocking asset check: everything downstream of the KPI parts waits for
+it, so its outcomes are recorded before the KPIs are certified. A failure has WARN severity: the
+run goes on and the affected KPIs are published uncertified, with the reason, rather than not
+at all. (The interval fact is checked by its dbt tests, recorded per day by ccq.quality.)
 
 The parts check looks for defects of the model (parts that do not add up across grains), which
-concern the whole table; data errors are caught per day upstream (raw suites, the fact's suite,
-dbt tests), so that they uncertify only the periods they touch.
+concern the whole table; data errors are caught per day upstream (raw suites, dbt tests on
+models that name their day), so that they uncertify only the periods they touch.
 
 gx_kpi_values runs after certification, on the values the app will show, so it cannot change
 their certified flag. Its checks are structural: the data errors they could see (a value outside
@@ -59,35 +59,6 @@ def _result(results, severity: AssetCheckSeverity, **metadata) -> AssetCheckResu
 
 
 @asset_check(
-    asset=FCT_QUEUE_INTERVALS,
-    name="gx_fct_queue_intervals",
-    description="Great Expectations suite fct_queue_intervals: parts non-negative and consistent, keys unique.",
-    blocking=True,
-)
-def gx_fct_queue_intervals(context, warehouse: WarehouseResource) -> AssetCheckResult:
-    from expectations.runner import validate_queue_intervals
-
-    run_id = context.run.run_id
-    lineage = _model_lineage("fct_queue_intervals")
-    with warehouse.connect() as con:
-        results = validate_queue_intervals(con)
-        if not any(r.critical_failed for r in results):
-            record_suite_results(con, run_id, results, lineage, None, replace_all_partitions=True)
-        else:
-            # Localise the failure to the UTC days it is in, so only the periods touching them
-            # lose their certification: one pass more, and only when something failed.
-            con.execute("DELETE FROM audit.check_results WHERE suite = 'fct_queue_intervals'")
-            days = [d for (d,) in con.execute(
-                "SELECT DISTINCT cast(interval_start_utc AS date) FROM marts.fct_queue_intervals ORDER BY 1").fetchall()]
-            results = []
-            for day in days:
-                day_results = validate_queue_intervals(con, where=f"cast(interval_start_utc AS date) = DATE '{day}'")
-                record_suite_results(con, run_id, day_results, lineage, day)
-                results += day_results
-    return _result(results, AssetCheckSeverity.WARN, suites=len(results))
-
-
-@asset_check(
     asset=KPI_PARTS,
     name="gx_int_kpi_parts",
     description="Great Expectations suite int_kpi_parts: parts that add up from intervals to days and from "
@@ -133,7 +104,7 @@ def check_kpi_values(warehouse: WarehouseResource, run_id: str) -> AssetCheckRes
 
 
 # Every asset check on the marts; the Definitions take this list.
-MART_CHECKS = [gx_fct_queue_intervals, gx_int_kpi_parts, gx_kpi_values]
+MART_CHECKS = [gx_int_kpi_parts, gx_kpi_values]
 
 CHECK_RESULTS = AssetKey(["audit", "check_results"])
 

@@ -1,7 +1,7 @@
 """The dbt unit tests (hand-computed expectations beside every model) run here, once, rather
 than on every refresh of the pipeline; and every KPI's fact must have some. The same dbt run
 checks the project's own generic tests (macros/utils) on a copy of the interval fact broken on
-purpose."""
+purpose, and that their failures are recorded on the days of the failing rows."""
 from __future__ import annotations
 
 import json
@@ -9,9 +9,33 @@ import json
 import duckdb
 import pytest
 
+from ccq.quality import record_dbt_tests
 from tests.conftest import run_dbt, warehouse_copy
 
 pytestmark = pytest.mark.xdist_group("hand_built")
+
+
+# One fault of each kind, on the interval fact of the hand-built run (five intervals, all on
+# 2026-03-02 UTC), two of them on copies moved to later days so that each failure's days show.
+FAULTS = [
+    # The first interval loses two values.
+    """UPDATE marts.fct_queue_intervals SET offered = NULL, interval_minutes = NULL
+       WHERE queue_id = 'Q_GENERAL' AND interval_start_utc = TIMESTAMP '2026-03-02 08:00:00'""",
+    # The second arrives twice.
+    """INSERT INTO marts.fct_queue_intervals SELECT * FROM marts.fct_queue_intervals
+       WHERE queue_id = 'Q_GENERAL' AND interval_start_utc = TIMESTAMP '2026-03-02 08:15:00'""",
+    # The third claims 30 minutes.
+    """UPDATE marts.fct_queue_intervals SET interval_minutes = 30
+       WHERE queue_id = 'Q_GENERAL' AND interval_start_utc = TIMESTAMP '2026-03-02 23:45:00'""",
+    # A copy of the fourth on 03-03 answers more than it was offered.
+    """INSERT INTO marts.fct_queue_intervals SELECT * REPLACE (interval_start_utc + INTERVAL 1 DAY AS interval_start_utc,
+       offered + 1 AS answered) FROM marts.fct_queue_intervals
+       WHERE queue_id = 'Q_PREMIUM' AND interval_start_utc = TIMESTAMP '2026-03-02 08:15:00'""",
+    # A copy of the fifth on 03-04 has 10 s of handle time unaccounted for and a negative wait.
+    """INSERT INTO marts.fct_queue_intervals SELECT * REPLACE (interval_start_utc + INTERVAL 2 DAY AS interval_start_utc,
+       handle_seconds + 10 AS handle_seconds, -1 AS wait_seconds_abandoned) FROM marts.fct_queue_intervals
+       WHERE queue_id = 'Q_PREMIUM' AND interval_start_utc = TIMESTAMP '2026-03-02 09:00:00'""",
+]
 
 
 @pytest.fixture(scope="module")
@@ -19,19 +43,14 @@ def unit_run(hand_built, tmp_path_factory):
     paths, _ = hand_built
     warehouse = warehouse_copy(paths, tmp_path_factory.mktemp("dbt_unit"))
     with duckdb.connect(str(warehouse)) as con:
-        # Two nulls in one row (one failing row), one row twice (one repeated key), one row
-        # answering more than it was offered (one row breaking the expression).
-        con.execute("""UPDATE marts.fct_queue_intervals SET offered = NULL, interval_minutes = NULL
-                       WHERE (queue_id, interval_start_utc) = (SELECT (queue_id, interval_start_utc) FROM marts.fct_queue_intervals ORDER BY ALL LIMIT 1)""")
-        con.execute("""INSERT INTO marts.fct_queue_intervals
-                       SELECT * FROM marts.fct_queue_intervals WHERE offered IS NOT NULL ORDER BY ALL LIMIT 1""")
-        con.execute("""UPDATE marts.fct_queue_intervals SET answered = offered + 1
-                       WHERE (queue_id, interval_start_utc) = (SELECT (queue_id, interval_start_utc) FROM marts.fct_queue_intervals
-                                                           WHERE offered IS NOT NULL ORDER BY ALL DESC LIMIT 1)""")
+        for fault in FAULTS:
+            con.execute(fault)
     work = warehouse.parent
     run_dbt(work, "test", "--select", "test_type:unit", "fct_queue_intervals,test_type:data", check=False)
     results = json.loads((work / "target" / "run_results.json").read_text())
     manifest = json.loads((work / "target" / "manifest.json").read_text())
+    with duckdb.connect(str(warehouse)) as con:  # as the pipeline records them after its build
+        record_dbt_tests(con, "faults", results, manifest)
     return {r["unique_id"]: (r["status"], r.get("failures")) for r in results["results"]}, manifest, warehouse
 
 
@@ -46,20 +65,47 @@ def test_every_unit_test_passes(unit_run):
 def test_the_generic_tests_count_exactly_the_rows_broken(unit_run):
     outcomes, manifest, warehouse = unit_run
     tests = {uid: manifest["nodes"][uid] for uid in outcomes if uid.startswith("test.")}
-    # expression_is_true tests carry their own names; the others one per model.
+    # expression_is_true tests carry their own names; the others are one per model.
     by_test = {(n["test_metadata"]["name"], n["name"] if n["test_metadata"]["name"] == "expression_is_true" else None): outcomes[uid]
                for uid, n in tests.items()}
     assert by_test == {
         ("not_null_columns", None): ("warn", 1),
         ("unique_combination", None): ("warn", 1),
+        ("expression_is_true", "fct_queue_intervals_interval_length"): ("warn", 1),
         ("expression_is_true", "fct_queue_intervals_outcomes_within_offered"): ("warn", 1),
+        ("expression_is_true", "fct_queue_intervals_handle_is_talk_hold_acw"): ("warn", 1),
+        ("expression_is_true", "fct_queue_intervals_parts_not_negative"): ("warn", 1),
         ("expression_is_true", "fct_queue_intervals_sl_numerator_within_denominator"): ("pass", 0),
         ("expression_is_true", "fct_queue_intervals_subsets_within_parents"): ("pass", 0),
     }
     # The failing row of not_null_columns names the columns that are null.
     (nn,) = [n for n in tests.values() if n["test_metadata"]["name"] == "not_null_columns"]
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        assert con.execute(nn["compiled_code"]).fetchall() == [("interval_minutes, offered",)]
+        assert con.execute(f"SELECT null_columns FROM ({nn['compiled_code']})").fetchall() == [("interval_minutes, offered",)]
+
+
+def test_a_failed_test_on_the_interval_fact_is_recorded_on_the_days_of_its_rows(unit_run):
+    """So it uncertifies the periods of those days only, as a failed raw suite does
+    (int_certification__problems reads partition_date)."""
+    _, manifest, warehouse = unit_run
+    name = {n["test_metadata"]["name"]: n["name"] for n in manifest["nodes"].values()
+            if n.get("attached_node") == "model.ccq.fct_queue_intervals" and n.get("test_metadata")}
+    not_null, unique = name["not_null_columns"], name["unique_combination"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        failed = con.execute(
+            """SELECT DISTINCT check_name, strftime(partition_date, '%m-%d'), unexpected_count FROM audit.check_results
+               WHERE check_kind = 'dbt_test' AND target = 'fct_queue_intervals' AND NOT success""").fetchall()
+        lineage = {t for (t,) in con.execute(
+            "SELECT DISTINCT table_name FROM audit.check_results WHERE check_kind = 'dbt_test' AND target = 'fct_queue_intervals'").fetchall()}
+    assert sorted(failed) == sorted([
+        (not_null, "03-02", 1),
+        (unique, "03-02", 1),
+        ("fct_queue_intervals_interval_length", "03-02", 1),
+        ("fct_queue_intervals_outcomes_within_offered", "03-03", 1),
+        ("fct_queue_intervals_handle_is_talk_hold_acw", "03-04", 1),
+        ("fct_queue_intervals_parts_not_negative", "03-04", 1),
+    ])
+    assert "acd_queue_events" in lineage and "hr_roster" not in lineage
 
 
 def test_every_kpi_fact_and_the_scorecard_have_unit_tests(unit_run, hand_built_snapshot):
