@@ -35,6 +35,9 @@ FAULTS = [
     """INSERT INTO marts.fct_queue_intervals SELECT * REPLACE (interval_start_utc + INTERVAL 2 DAY AS interval_start_utc,
        handle_seconds + 10 AS handle_seconds, -1 AS wait_seconds_abandoned) FROM marts.fct_queue_intervals
        WHERE queue_id = 'Q_PREMIUM' AND interval_start_utc = TIMESTAMP '2026-03-02 09:00:00'""",
+    # One value of the scorecard is neither certified nor uncertified.
+    """UPDATE marts.kpi_values SET certified = NULL
+       WHERE kpi = 'offered' AND grain = 'day' AND scope_type = 'all' AND period_start = TIMESTAMP '2026-03-02'""",
 ]
 
 
@@ -46,7 +49,8 @@ def unit_run(hand_built, tmp_path_factory):
         for fault in FAULTS:
             con.execute(fault)
     work = warehouse.parent
-    run_dbt(work, "test", "--select", "test_type:unit", "fct_queue_intervals,test_type:data", check=False)
+    run_dbt(work, "test", "--select", "test_type:unit", "fct_queue_intervals,test_type:data",
+            "kpi_values,test_name:not_null_columns", check=False)
     results = json.loads((work / "target" / "run_results.json").read_text())
     manifest = json.loads((work / "target" / "manifest.json").read_text())
     with duckdb.connect(str(warehouse)) as con:  # as the pipeline records them after its build
@@ -64,7 +68,8 @@ def test_every_unit_test_passes(unit_run):
 
 def test_the_generic_tests_count_exactly_the_rows_broken(unit_run):
     outcomes, manifest, warehouse = unit_run
-    tests = {uid: manifest["nodes"][uid] for uid in outcomes if uid.startswith("test.")}
+    tests = {uid: manifest["nodes"][uid] for uid in outcomes if uid.startswith("test.")
+             and manifest["nodes"][uid]["attached_node"] == "model.ccq.fct_queue_intervals"}
     # expression_is_true tests carry their own names; the others are one per model.
     by_test = {(n["test_metadata"]["name"], n["name"] if n["test_metadata"]["name"] == "expression_is_true" else None): outcomes[uid]
                for uid, n in tests.items()}
@@ -82,6 +87,14 @@ def test_the_generic_tests_count_exactly_the_rows_broken(unit_run):
     (nn,) = [n for n in tests.values() if n["test_metadata"]["name"] == "not_null_columns"]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute(f"SELECT null_columns FROM ({nn['compiled_code']})").fetchall() == [("interval_minutes, offered",)]
+
+
+def test_a_null_certified_flag_fails_with_error_severity_which_stops_the_publish(unit_run):
+    outcomes, manifest, _ = unit_run
+    [(uid, outcome)] = [(u, o) for u, o in outcomes.items() if u.startswith("test.")
+                        and manifest["nodes"][u]["attached_node"] == "model.ccq.kpi_values"]
+    assert manifest["nodes"][uid]["config"]["severity"].lower() == "error"
+    assert outcome == ("fail", 1)  # dbt build exits non-zero: dbt_models._build raises, nothing is published
 
 
 def test_a_failed_test_on_the_interval_fact_is_recorded_on_the_days_of_its_rows(unit_run):
