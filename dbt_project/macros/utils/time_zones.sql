@@ -25,3 +25,10 @@
 {% macro duckdb__local_to_utc(ts, tz) -%}
     timezone('UTC', timezone({{ tz }}, {{ ts }}))
 {%- endmacro %}
+
+{#- The calendar a row is drawn in: the first of the site time zones that place it (the
+    contact's site, then the agent's, ...), else UTC, for a row no site places (an agent missing
+    from the roster, a case with neither contact nor agent). The one place the fallback lives. -#}
+{% macro calendar_time_zone() -%}
+    coalesce({{ varargs | join(', ') }}, 'UTC')
+{%- endmacro %}

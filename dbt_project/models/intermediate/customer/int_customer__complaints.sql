@@ -34,7 +34,7 @@ placed as (
         contacts.direction,
         contacts.site_id,
         -- Tied to no contact: booked on its UTC day, under no queue.
-        coalesce(contacts.time_zone, 'UTC') as time_zone
+        {{ ccq.calendar_time_zone('contacts.time_zone') }} as time_zone
     from complaints
     left join case_contacts
         on complaints.case_id = case_contacts.case_id

@@ -31,7 +31,7 @@ placed as (
         evaluations.form_id,
         evaluations.evaluated_at,
         -- An agent missing from the roster has no site: the UTC day.
-        cast({{ ccq.utc_to_local('evaluations.evaluated_at', "coalesce(sites.time_zone, 'UTC')") }} as date) as evaluated_date_local
+        cast({{ ccq.utc_to_local('evaluations.evaluated_at', ccq.calendar_time_zone('sites.time_zone')) }} as date) as evaluated_date_local
     from evaluations
     left join agents
         on evaluations.agent_id = agents.agent_id

@@ -26,7 +26,7 @@ located as (
         agents.site_id,
         -- An agent missing from the roster (reported by the relationships test) is drawn in UTC
         -- rather than dropped.
-        coalesce(sites.time_zone, 'UTC') as time_zone
+        {{ ccq.calendar_time_zone('sites.time_zone') }} as time_zone
     from sequenced
     left join {{ ref('stg_hr__agents') }} as agents on sequenced.agent_id = agents.agent_id
     left join {{ ref('int_reference__sites') }} as sites on agents.site_id = sites.site_id

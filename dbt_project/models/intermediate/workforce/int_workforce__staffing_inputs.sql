@@ -60,7 +60,7 @@ located as (
         queues.call_type,
         queues.direction,
         grid.interval_start_utc,
-        {{ ccq.utc_to_local('grid.interval_start_utc', "coalesce(sites.time_zone, 'UTC')") }} as interval_start_local
+        {{ ccq.utc_to_local('grid.interval_start_utc', ccq.calendar_time_zone('sites.time_zone')) }} as interval_start_local
     from grid
     left join {{ ref('int_reference__queues') }} as queues on grid.queue_id = queues.queue_id
     left join {{ ref('int_reference__sites') }} as sites on queues.site_id = sites.site_id

@@ -42,7 +42,7 @@ placed as (
         agents.team_id,
         agents.supervisor_id,
         -- No contact and no agent to place the case by: its day is the UTC day.
-        coalesce(contacts.time_zone, agent_sites.time_zone, 'UTC') as time_zone
+        {{ ccq.calendar_time_zone('contacts.time_zone', 'agent_sites.time_zone') }} as time_zone
     from cases
     left join first_interactions
         on cases.case_id = first_interactions.case_id

@@ -22,7 +22,7 @@ placed as (
         contacts.direction,
         -- The survey's own agent first: it names who the customer is rating.
         coalesce(surveys.agent_id, contacts.agent_id) as rated_agent_id,
-        coalesce(contacts.time_zone, agent_sites.time_zone, 'UTC') as time_zone,
+        {{ ccq.calendar_time_zone('contacts.time_zone', 'agent_sites.time_zone') }} as time_zone,
         contacts.site_id as contact_site_id
     from surveys
     left join {{ ref('int_customer__contacts') }} as contacts

@@ -9,7 +9,7 @@ select
     periods.team_id,
     periods.supervisor_id,
     periods.site_id,
-    coalesce(sites.time_zone, 'UTC') as time_zone,
+    {{ ccq.calendar_time_zone('sites.time_zone') }} as time_zone,
     periods.is_latest
 from {{ ref('int_people__roster_periods') }} as periods
 left join {{ ref('int_reference__sites') }} as sites

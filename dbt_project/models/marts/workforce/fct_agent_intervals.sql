@@ -366,8 +366,8 @@ labelled as (
 
     select
         summed.*,
-        coalesce(clocks.time_zone, 'UTC') as time_zone,
-        {{ ccq.utc_to_local('summed.interval_start_utc', "coalesce(clocks.time_zone, 'UTC')") }} as interval_start_local
+        {{ ccq.calendar_time_zone('clocks.time_zone') }} as time_zone,
+        {{ ccq.utc_to_local('summed.interval_start_utc', ccq.calendar_time_zone('clocks.time_zone')) }} as interval_start_local
     from summed
     left join clocks on summed.agent_id = clocks.agent_id
 
