@@ -4,6 +4,7 @@ tests/fixtures/hand_calls, in a temporary CCQ_HOME with its own Dagster instance
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -97,9 +98,24 @@ def assert_kpi(got: tuple | None, expected: tuple, key) -> None:
 
 
 @pytest.fixture(scope="session")
-def hand_built(tmp_path_factory) -> tuple[Paths, dict]:
-    home = tmp_path_factory.mktemp("hand_built_home")
-    return run_pipeline(home, FIXTURES / "hand_calls" / "landing", HAND_BUILT_NOW)
+def hand_built(tmp_path_factory, worker_id) -> tuple[Paths, dict]:
+    """Built once per test run and shared by the xdist workers (pytest-xdist's recipe: the first
+    to ask builds it under a file lock in the run's common temporary folder, the others read
+    what it recorded). Tests only read it, or copy its warehouse before writing."""
+    if worker_id == "master":  # not distributed
+        return run_pipeline(tmp_path_factory.mktemp("hand_built_home"), FIXTURES / "hand_calls" / "landing", HAND_BUILT_NOW)
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp().parent
+    home, built = root / "hand_built_home", root / "hand_built.json"
+    with FileLock(str(root / "hand_built.lock")):
+        if not built.is_file():
+            paths, info = run_pipeline(home, FIXTURES / "hand_calls" / "landing", HAND_BUILT_NOW)
+            built.write_text(json.dumps(info), encoding="utf-8")
+            return paths, info
+    # What run_pipeline leaves in the environment of the worker that built it.
+    os.environ["CCQ_HOME"], os.environ["CCQ_NOW"] = str(home), HAND_BUILT_NOW
+    return Paths(home), json.loads(built.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")

@@ -42,8 +42,7 @@ from ccq.settings import PROJECT_ROOT, Paths
 from tests.conftest import FIXTURES, HAND_BUILT_NOW, run_pipeline
 
 # Its own worker: the day of trouble is the longest scenario, and the other tests of the session
-# fixture `hand_built` (the clean load compared with) run beside it; that worker builds its own
-# `hand_built`, which costs less than waiting.
+# fixture `hand_built` (the clean load compared with, built once per run) run beside it.
 pytestmark = pytest.mark.xdist_group("operations")
 
 LANDING = FIXTURES / "hand_calls" / "landing"
