@@ -1,14 +1,17 @@
 -- Agent x interval (UTC-bucketed, labelled in the local time of the agent's site) with only
 -- additive seconds and counts: every workforce ratio is recomputed from sums at the grain asked.
 --
--- Method: every span (a state, a contact activity, a schedule segment) is cut into one piece
--- per interval it overlaps, so only the intervals an agent has something in are visited. Within
--- an agent's interval, every piece boundary cuts the interval into elementary segments within
--- which nothing changes. Open pieces are tracked as running counters of +1 at start and -1 at
--- end, so overlapping or contiguous spans need no pairing, and each segment is classified once:
--- a second is counted in exactly one actual state and at most one scheduled activity, however
--- the sources overlap, and spans crossing interval boundaries or midnight are split to the
--- second.
+-- Method, in three jobs:
+-- 1. cut: every span (a state, a contact activity, a schedule segment) is cut into one piece
+--    per interval it overlaps, so only the intervals an agent has something in are visited
+--    (macros/workforce/agent_interval_pieces.sql);
+-- 2. classify: within an agent's interval, every piece boundary cuts the interval into
+--    elementary segments within which nothing changes, each classified once: a second is
+--    counted in exactly one actual state and at most one scheduled activity, however the
+--    sources overlap, and spans crossing interval boundaries or midnight are split to the
+--    second (macros/workforce/agent_segments.sql);
+-- 3. here: the segments' seconds and the handled contacts summed per agent and interval, then
+--    labelled with the local time of the agent's site and the roster row of that local day.
 --
 -- Incremental: only the UTC days touched by the files loaded since the last build (and every
 -- day of an agent whose clock or first roster row changed) are rebuilt, from every span that
@@ -113,144 +116,9 @@ spans as (
 
 ),
 
--- 0, 1, 2, ... up to the most intervals one span covers (at most 100,000: over 1,000 days of
--- 15-minute intervals, far beyond any state, contact or shift).
-piece_numbers as (
+{{ ccq.agent_interval_pieces(minutes) }}
 
-    select n
-    from (
-        select {% for i in range(5) %}p{{ i }}.d * {{ 10 ** i }}{{ ' + ' if not loop.last }}{% endfor %} as n
-        from {% for i in range(5) %}(
-            {%- for d in range(10) %}select {{ d }} as d{{ ' union all ' if not loop.last }}{% endfor -%}
-        ) as p{{ i }}{{ ' cross join ' if not loop.last }}{% endfor %}
-    ) as numbers
-    where n < (
-        select max({{ ccq.seconds_between('first_interval_utc', 'ended_at') }}) / {{ minutes * 60 }}
-        from spans
-    )
-
-),
-
--- One piece per interval a span overlaps, clipped to the interval.
-pieces as (
-
-    select
-        spans.stream,
-        spans.code,
-        spans.agent_id,
-        {{ dbt.dateadd('minute', 'piece_numbers.n * ' ~ minutes, 'spans.first_interval_utc') }} as interval_start_utc,
-        spans.started_at,
-        spans.ended_at,
-        spans._loaded_at
-    from spans
-    inner join piece_numbers
-        on piece_numbers.n * {{ minutes * 60 }} < {{ ccq.seconds_between('spans.first_interval_utc', 'spans.ended_at') }}
-
-),
-
-clipped as (
-
-    select
-        stream,
-        code,
-        agent_id,
-        interval_start_utc,
-        case when started_at > interval_start_utc then started_at else interval_start_utc end as started_at,
-        case when ended_at < {{ dbt.dateadd('minute', minutes, 'interval_start_utc') }} then ended_at
-             else {{ dbt.dateadd('minute', minutes, 'interval_start_utc') }} end as ended_at,
-        _loaded_at
-    from pieces
-    {% if is_incremental() %}
-    where cast(interval_start_utc as date) in (select day from days_to_rebuild)
-       or agent_id in (select agent_id from agents_to_rebuild)
-    {% endif %}
-
-),
-
-changes as (
-
-    select stream, code, agent_id, interval_start_utc, started_at as at_utc, 1 as delta, _loaded_at from clipped
-    union all
-    select stream, code, agent_id, interval_start_utc, ended_at as at_utc, -1 as delta, _loaded_at from clipped
-
-),
-
--- Points of one instant are not merged: the running counters are complete at the last of
--- them, and the segments between the others last zero seconds.
-running as (
-
-    select
-        agent_id,
-        interval_start_utc,
-        at_utc as started_at,
-        lead(at_utc) over (partition by agent_id, interval_start_utc order by at_utc) as ended_at,
-        {%- for c in contact_activities %}
-        sum(case when stream = 'contact' and code = '{{ c }}' then delta else 0 end) over (partition by agent_id, interval_start_utc order by at_utc rows between unbounded preceding and current row) as open_contact_{{ c | lower }},
-        {%- endfor %}
-        {%- for c in state_codes %}
-        sum(case when stream = 'state' and code = '{{ c }}' then delta else 0 end) over (partition by agent_id, interval_start_utc order by at_utc rows between unbounded preceding and current row) as open_state_{{ c | lower }},
-        {%- endfor %}
-        {%- for c in schedule_activities %}
-        sum(case when stream = 'schedule' and code = '{{ c }}' then delta else 0 end) over (partition by agent_id, interval_start_utc order by at_utc rows between unbounded preceding and current row) as open_schedule_{{ c | lower }},
-        {%- endfor %}
-        _loaded_at
-    from changes
-
-),
-
-classified as (
-
-    select
-        agent_id,
-        interval_start_utc,
-        {{ ccq.seconds_between('started_at', 'ended_at') }} as seconds,
-        case
-            {%- for c in contact_activities %}
-            when open_contact_{{ c | lower }} > 0 then '{{ c }}'
-            {%- endfor %}
-            {%- for c in state_codes %}
-            when open_state_{{ c | lower }} > 0 then '{{ 'IDLE' if c == 'READY' else c }}'
-            {%- endfor %}
-            else 'OUT'
-        end as actual,
-        case
-            {%- for c in schedule_activities %}
-            when open_schedule_{{ c | lower }} > 0 then '{{ c }}'
-            {%- endfor %}
-        end as scheduled,
-        _loaded_at
-    from running
-    where ended_at is not null
-
-),
-
--- Signed-out, unscheduled segments (gaps between pieces) count nowhere; every interval here
--- has a piece of positive length, so none is all gap.
-flagged as (
-
-    select
-        classified.*,
-        case when actual in ('HOLD', 'TALK', 'ACW', 'IDLE') then 1 else 0 end as is_productive,
-        case
-            when scheduled = 'OPEN' and actual in ('HOLD', 'TALK', 'ACW', 'IDLE') then 1
-            {%- for a in offline_activities %}
-            when scheduled = '{{ a }}' and actual in ('{{ a }}', 'OUT') then 1
-            {%- endfor %}
-            when scheduled = 'ABSENCE' and actual = 'OUT' then 1
-            else 0
-        end as is_adherent,
-        -- Why a paid second was not available for contacts: the agent's own not-ready reason
-        -- while signed in; when signed out, the scheduled activity, and absence if the agent
-        -- should have been handling contacts (late, left early, did not come).
-        case
-            when scheduled is null or actual in ('HOLD', 'TALK', 'ACW', 'IDLE') then null
-            when actual in ('BREAK', 'LUNCH', 'TRAINING', 'MEETING', 'SYSTEM', 'PERSONAL', 'OTHER') then lower(actual)
-            when scheduled in ('BREAK', 'LUNCH', 'TRAINING', 'MEETING') then lower(scheduled)
-            else 'absence'
-        end as shrinkage_reason
-    from classified
-
-),
+{{ ccq.agent_segments(contact_activities, state_codes, schedule_activities, offline_activities) }}
 
 timeline as (
 
