@@ -109,10 +109,6 @@ SUITES: dict[str, SuiteSpec] = {
         frame_sql=QUEUE_LEGS_SQL,
         frame_label="queue legs",
     ),
-    "int_kpi_parts": SuiteSpec(
-        relation="intermediate.int_kpi_parts",
-        description="KPI parts, before certification: additive parts that add up from intervals to hours and days, weeks and months.",
-    ),
     "kpi_values": SuiteSpec(
         relation="marts.kpi_values",
         description="KPI values, before publishing: values that match their parts, every part published, a reason for "

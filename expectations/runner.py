@@ -252,9 +252,5 @@ def _passed_on_day(con, together: SuiteResult, day: str, where: str, rows: int, 
                    parameters={**together.parameters, **({"partition_date": day} if checks else {})})
 
 
-def validate_kpi_parts(con: "duckdb.DuckDBPyConnection", batch_rows: int = 250_000) -> list[SuiteResult]:
-    return [validate(con, "int_kpi_parts", batch_rows=batch_rows)]
-
-
 def validate_kpi_values(con: "duckdb.DuckDBPyConnection", batch_rows: int = 250_000) -> list[SuiteResult]:
     return [validate(con, "kpi_values", batch_rows=batch_rows)]

@@ -1,13 +1,7 @@
 """Mart validation and the evidence the certification reads.
 
-gx_int_kpi_parts is a blocking asset check: everything downstream of the KPI parts waits for
-it, so its outcomes are recorded before the KPIs are certified. A failure has WARN severity: the
-run goes on and the affected KPIs are published uncertified, with the reason, rather than not
-at all. (The interval fact is checked by its dbt tests, recorded per day by ccq.quality.)
-
-The parts check looks for defects of the model (parts that do not add up across grains), which
-concern the whole table; data errors are caught per day upstream (raw suites, dbt tests on
-models that name their day), so that they uncertify only the periods they touch.
+The models, the interval fact and the KPI parts included, are checked by their dbt tests
+(recorded by ccq.quality, per day on a model that names its day) before the KPIs are certified.
 
 gx_kpi_values runs after certification, on the values the app will show, so it cannot change
 their certified flag. Its checks are structural: the data errors they could see (a value outside
@@ -19,8 +13,6 @@ snapshot is worse than keeping the last good one, so a failure stops the publish
 Its outcomes are recorded against kpi_values itself (not a raw table), so they never feed a
 later certification, and the run's validation report is written again to include them.
 """
-import json
-
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -33,19 +25,13 @@ from dagster import (
 )
 from dagster_dbt import get_asset_key_for_model
 
-from ccq.quality import raw_lineage, record_suite_results
+from ccq.quality import record_suite_results
 from orchestration.dbt_models import certified_kpis, warehouse_models
-from orchestration.resources import WarehouseResource, dbt_project
+from orchestration.resources import WarehouseResource
 
 FCT_QUEUE_INTERVALS = get_asset_key_for_model([warehouse_models], "fct_queue_intervals")
 KPI_PARTS = get_asset_key_for_model([warehouse_models], "int_kpi_parts")
 KPI_VALUES = get_asset_key_for_model([certified_kpis], "kpi_values")
-
-
-def _model_lineage(model: str) -> list[str]:
-    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
-    uid = next((k for k, n in manifest.get("nodes", {}).items() if n.get("resource_type") == "model" and n.get("name") == model), None)
-    return sorted(raw_lineage(manifest, uid)) if uid else []
 
 
 def _result(results, severity: AssetCheckSeverity, **metadata) -> AssetCheckResult:
@@ -56,28 +42,6 @@ def _result(results, severity: AssetCheckSeverity, **metadata) -> AssetCheckResu
         severity=severity,
         metadata={"rows": sum(r.rows for r in results), "failures": "\n".join(failed) or "none", **metadata},
     )
-
-
-@asset_check(
-    asset=KPI_PARTS,
-    name="gx_int_kpi_parts",
-    description="Great Expectations suite int_kpi_parts: parts that add up from intervals to days and from "
-                "days to weeks and months, for every KPI and scope.",
-    blocking=True,
-)
-def gx_int_kpi_parts(context, warehouse: WarehouseResource) -> AssetCheckResult:
-    return check_kpi_parts(warehouse, context.run.run_id)
-
-
-def check_kpi_parts(warehouse: WarehouseResource, run_id: str) -> AssetCheckResult:
-    from expectations.runner import validate_kpi_parts
-
-    # The whole table: these checks fail on a defect of the model, not on one day's data.
-    with warehouse.connect() as con:
-        results = validate_kpi_parts(con)
-        record_suite_results(con, run_id, results, _model_lineage("int_kpi_parts"), None,
-                             replace_all_partitions=True)
-    return _result(results, AssetCheckSeverity.WARN)
 
 
 @asset_check(
@@ -104,7 +68,7 @@ def check_kpi_values(warehouse: WarehouseResource, run_id: str) -> AssetCheckRes
 
 
 # Every asset check on the marts; the Definitions take this list.
-MART_CHECKS = [gx_int_kpi_parts, gx_kpi_values]
+MART_CHECKS = [gx_kpi_values]
 
 CHECK_RESULTS = AssetKey(["audit", "check_results"])
 

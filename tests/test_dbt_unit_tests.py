@@ -35,6 +35,12 @@ FAULTS = [
     """INSERT INTO marts.fct_queue_intervals SELECT * REPLACE (interval_start_utc + INTERVAL 2 DAY AS interval_start_utc,
        handle_seconds + 10 AS handle_seconds, -1 AS wait_seconds_abandoned) FROM marts.fct_queue_intervals
        WHERE queue_id = 'Q_PREMIUM' AND interval_start_utc = TIMESTAMP '2026-03-02 09:00:00'""",
+    # The KPI parts (a view) as a table whose day of Q_GENERAL offered no longer adds up.
+    "CREATE TABLE intermediate.int_kpi_parts_copy AS SELECT * FROM intermediate.int_kpi_parts",
+    "DROP VIEW intermediate.int_kpi_parts",
+    "ALTER TABLE intermediate.int_kpi_parts_copy RENAME TO int_kpi_parts",
+    """UPDATE intermediate.int_kpi_parts SET numerator = numerator + 1
+       WHERE kpi = 'offered' AND grain = 'day' AND scope_type = 'queue' AND scope_id = 'Q_GENERAL'""",
     # One value of the scorecard is neither certified nor uncertified.
     """UPDATE marts.kpi_values SET certified = NULL
        WHERE kpi = 'offered' AND grain = 'day' AND scope_type = 'all' AND period_start = TIMESTAMP '2026-03-02'""",
@@ -50,7 +56,7 @@ def unit_run(hand_built, tmp_path_factory):
             con.execute(fault)
     work = warehouse.parent
     run_dbt(work, "test", "--select", "test_type:unit", "fct_queue_intervals,test_type:data",
-            "kpi_values,test_name:not_null_columns", check=False)
+            "int_kpi_parts,test_type:data", "kpi_values,test_name:not_null_columns", check=False)
     results = json.loads((work / "target" / "run_results.json").read_text())
     manifest = json.loads((work / "target" / "manifest.json").read_text())
     with duckdb.connect(str(warehouse)) as con:  # as the pipeline records them after its build
@@ -87,6 +93,24 @@ def test_the_generic_tests_count_exactly_the_rows_broken(unit_run):
     (nn,) = [n for n in tests.values() if n["test_metadata"]["name"] == "not_null_columns"]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute(f"SELECT null_columns FROM ({nn['compiled_code']})").fetchall() == [("interval_minutes, offered",)]
+
+
+def test_parts_that_do_not_add_up_across_grains_fail_for_the_whole_table(unit_run):
+    outcomes, manifest, warehouse = unit_run
+    tests = {manifest["nodes"][u]["name"]: (manifest["nodes"][u], o) for u, o in outcomes.items() if u.startswith("test.")
+             and manifest["nodes"][u]["attached_node"] == "model.ccq.int_kpi_parts"}
+    failed = {name: o for name, (_, o) in tests.items() if o[0] != "pass"}
+    assert failed == {"int_kpi_parts_intervals_add_up_to_days": ("warn", 1), "int_kpi_parts_days_add_up_to_weeks": ("warn", 1),
+                      "int_kpi_parts_days_add_up_to_months": ("warn", 1)}
+    assert tests["int_kpi_parts_intervals_add_up_to_hours"][1] == ("pass", 0)
+    days = tests["int_kpi_parts_intervals_add_up_to_days"][0]["compiled_code"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute(f"SELECT kpi, scope_id, strftime(period, '%Y-%m-%d'), finer_numerator, coarser_numerator FROM ({days})").fetchall() \
+            == [("offered", "Q_GENERAL", "2026-03-02", 10, 11)]
+        # A defect of the model: recorded for the whole table (no day), against every raw table of its lineage.
+        recorded = con.execute("""SELECT DISTINCT partition_date, unexpected_count FROM audit.check_results
+                                  WHERE check_name = 'int_kpi_parts_intervals_add_up_to_days' AND NOT success""").fetchall()
+    assert recorded == [(None, 1)]
 
 
 def test_a_null_certified_flag_fails_with_error_severity_which_stops_the_publish(unit_run):
