@@ -107,10 +107,13 @@ def failing_days(con: duckdb.DuckDBPyConnection, test: dict, model: dict) -> dic
         return None
 
 
-def record_dbt_tests(con: duckdb.DuckDBPyConnection, run_id: str, run_results: dict, manifest: dict) -> int:
+def record_dbt_tests(con: duckdb.DuckDBPyConnection, run_id: str, run_results: dict, manifest: dict,
+                     by_lineage: bool = True) -> int:
     """Store the outcome of every dbt data test of an invocation (pass, warn, fail, error). A
     failure on a model that names its day (failing_days) is stored per day, so it uncertifies
-    only the periods of those days, as a failed raw suite does."""
+    only the periods of those days, as a failed raw suite does. Without `by_lineage` (the checks
+    of the certified scorecard, which no later certification may read) an outcome is stored
+    against the tested model itself instead of the raw tables of its lineage."""
     ensure_audit(con)
     nodes = manifest.get("nodes", {})
     rows = []
@@ -121,7 +124,7 @@ def record_dbt_tests(con: duckdb.DuckDBPyConnection, run_id: str, run_results: d
         node = nodes.get(uid, {})
         attached = node.get("attached_node") or next(iter(node.get("depends_on", {}).get("nodes", [])), "")
         target = attached.split(".")[-1] if attached else ""
-        lineage = raw_lineage(manifest, uid) or {ALL_TABLES}
+        lineage = (raw_lineage(manifest, uid) or {ALL_TABLES}) if by_lineage else {target}
         ok = r.get("status") == "pass"
         failures = r.get("failures")
         con.execute("DELETE FROM audit.check_results WHERE check_kind = 'dbt_test' AND check_name = ?", [node.get("name", uid)])

@@ -1,4 +1,4 @@
-"""Great Expectations for what the loader cannot see in one row, and the mart suites.
+"""Great Expectations for what the loader cannot see in one row of the raw data (the models are dbt's to check).
 
 - catalog: the suites (raw ones generated from the contract by raw_suites, the rest JSON under
   suites/), their parameters and the SQL of the frame each validates;

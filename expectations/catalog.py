@@ -109,11 +109,6 @@ SUITES: dict[str, SuiteSpec] = {
         frame_sql=QUEUE_LEGS_SQL,
         frame_label="queue legs",
     ),
-    "kpi_values": SuiteSpec(
-        relation="marts.kpi_values",
-        description="KPI values, before publishing: values that match their parts, every part published, a reason for "
-                    "every uncertified value, certified values plausible.",
-    ),
 }
 
 

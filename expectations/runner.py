@@ -6,7 +6,7 @@ DataFrame by an ephemeral GX context, and the per-batch results are added up per
 Memory stays bounded by `batch_rows`.
 
 What GX cannot see batch by batch (key uniqueness over the whole table, column types, references
-to other tables, volume against the norm, sums across grains) is declared in the suite's
+to other tables, volume against the norm) is declared in the suite's
 `meta.ccq.table_checks` and run as DuckDB queries (expectations.table_checks). A suite with table checks
 only does not start GX at all. The raw suites are built from the raw contract plus a small JSON
 per table (expectations/raw_suites.py). Columns the suite needs that the relation does not have
@@ -65,7 +65,7 @@ def validate(
     read = read_columns(doc) if doc["expectations"] else None
     if read is not None:
         # Only the columns the expectations read, the index of failure samples and the file and
-        # line of raw rows go to pandas: a wide mart (kpi_values) is mostly text GX never looks at.
+        # line of raw rows go to pandas: a wide table is mostly text GX never looks at.
         keep = read | set(meta.get("index_columns") or []) | {"_file_id", "_line_no"}
         frame_columns = [d[0] for d in con.execute(f"select * from ({sql}) as frame limit 0").description]
         if any(c in keep for c in frame_columns):
@@ -251,6 +251,3 @@ def _passed_on_day(con, together: SuiteResult, day: str, where: str, rows: int, 
                    success=all(o.success for o in outcomes),
                    parameters={**together.parameters, **({"partition_date": day} if checks else {})})
 
-
-def validate_kpi_values(con: "duckdb.DuckDBPyConnection", batch_rows: int = 250_000) -> list[SuiteResult]:
-    return [validate(con, "kpi_values", batch_rows=batch_rows)]

@@ -1,5 +1,5 @@
 """Checks GX cannot make batch by batch (`meta.ccq.table_checks` of a suite), run as DuckDB queries
-over the whole relation: key uniqueness, column types, references, queries, volume against the norm."""
+over the whole relation: key uniqueness, column types, references, volume against the norm."""
 from __future__ import annotations
 
 from typing import Callable
@@ -121,21 +121,6 @@ def _references(con, relation: str, where: str | None, check: dict, rows: int, p
     return _table_outcome(check, ", ".join(cols), not found, missing_rows, elements, details)
 
 
-def _query(con, relation: str, where: str | None, check: dict, rows: int, params: dict | None = None) -> CheckOutcome:
-    """Rows returned by check['sql'] are violations; {relation} and {where} are filled in."""
-    sql = str(check["sql"]).replace("{relation}", relation).replace("{where}", where or "true")
-    cur = con.execute(f"select *, count(*) over () as _violations from ({sql}) as v limit {SAMPLE_LIMIT}")
-    names = [d[0] for d in cur.description][:-1]
-    found = cur.fetchall()
-    n = int(found[0][-1]) if found else 0
-    if found:
-        samples = ["; ".join(f"{k}={_fmt(v)}" for k, v in zip(names, r[:-1])) for r in found]
-        details = f"{n:,} violation(s); e.g. " + " | ".join(samples)
-    else:
-        details = f"ok ({rows:,} rows checked)"
-    return _table_outcome(check, check.get("column"), n == 0, n, rows, details)
-
-
 def volume_norm(con, relation: str, where: str | None, check: dict, rows: int, params: dict | None = None) -> CheckOutcome:
     """Rows read on the partition's day against the median of the same weekday in the previous weeks."""
     from datetime import date, timedelta
@@ -174,6 +159,5 @@ TABLE_CHECKS: dict[str, Callable[..., CheckOutcome]] = {
     "key_unique": _key_unique,
     "column_types": _column_types,
     "references": _references,
-    "query": _query,
     "volume_norm": volume_norm,
 }

@@ -4,7 +4,10 @@
    `certification`); dbt data tests become asset checks, and their outcomes are stored in
    audit.check_results with the raw tables in their lineage.
 2. certified_kpis: the `certification`-tagged models (kpi_certification, kpi_values), built
-   after every check of the run has been recorded.
+   after every check of the run has been recorded. Their tests are the publish checks: those
+   with severity error (a value that is not its parts, a part not published, a certified value
+   that is implausible) fail the step, so nothing is published and the app keeps the last good
+   snapshot.
 """
 
 import os
@@ -73,7 +76,7 @@ def _keep_partial_parse(target: Path) -> None:
         os.replace(tmp, target.parent / PARTIAL_PARSE)
 
 
-def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, record_tests: bool,
+def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, certifying: bool,
            full_refresh: bool = False):
     # Unit tests check the SQL, not the data: they run in the test suite (tests/test_dbt_unit_tests.py),
     # not on every refresh.
@@ -83,11 +86,17 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Wareh
     yield from invocation.stream()
     _keep_partial_parse(target)
     run_results = invocation.get_artifact("run_results.json")
-    if record_tests:
-        manifest = invocation.get_artifact("manifest.json")
-        with warehouse.connect() as con:
-            n = record_dbt_tests(con, context.run_id, run_results, manifest)
-        context.log.info(f"recorded {n} dbt test outcomes in audit.check_results")
+    manifest = invocation.get_artifact("manifest.json")
+    with warehouse.connect() as con:
+        # The checks of the certified scorecard come after its certification: they are recorded
+        # against their models (no later certification reads them) and added to the run's report,
+        # before a failure stops the publish.
+        n = record_dbt_tests(con, context.run_id, run_results, manifest, by_lineage=not certifying)
+        if certifying:
+            from ccq.report import write_validation_report
+
+            write_validation_report(con, warehouse.paths.reports, context.run_id)
+    context.log.info(f"recorded {n} dbt test outcomes in audit.check_results")
     failed = _failed_nodes(run_results)
     if failed or not invocation.is_successful():
         raise Failure(description="dbt build failed; nothing will be published", metadata={"failed": "\n".join(failed) or "see dbt log"})
@@ -109,7 +118,7 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, wareho
     full_refresh = config.full_refresh or project_changed(warehouse.paths, fingerprint)
     if full_refresh:
         context.log.info("progress: full refresh of the incremental models")
-    yield from _build(context, dbt, warehouse, record_tests=True, full_refresh=full_refresh)
+    yield from _build(context, dbt, warehouse, certifying=False, full_refresh=full_refresh)
     remember_project(warehouse.paths, fingerprint)
 
 
@@ -121,4 +130,4 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, wareho
     dagster_dbt_translator=LayerTranslator(),
 )
 def certified_kpis(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    yield from _build(context, dbt, warehouse, record_tests=False)
+    yield from _build(context, dbt, warehouse, certifying=True)

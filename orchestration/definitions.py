@@ -13,19 +13,18 @@ from orchestration.raw_extracts import raw_extracts
 from orchestration.resources import default_resources
 from orchestration.schedules import build_schedules
 from orchestration.sensors import build_sensors
-from orchestration.validation import MART_CHECKS, validation_evidence
+from orchestration.validation import validation_evidence
 
 refresh = define_asset_job(
     "refresh",
     selection=AssetSelection.all(),
     description="Load the extract files of the configured days (default: the new and changed ones) with quarantine, "
-                "reconciliation and raw suites; dbt build; mart validation; certification; atomic publish of the "
+                "reconciliation and raw suites; dbt build and tests; certification and the publish checks; atomic publish of the "
                 "app's snapshot.",
 )
 
 defs = Definitions(
     assets=[raw_extracts, warehouse_models, validation_evidence, certified_kpis, published_snapshot],
-    asset_checks=MART_CHECKS,
     jobs=[refresh],
     sensors=build_sensors(refresh),
     schedules=build_schedules(refresh),

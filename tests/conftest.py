@@ -1,5 +1,5 @@
 """Shared fixtures. `hand_built` runs the real pipeline (Dagster jobs: load, raw suites, dbt
-build, mart suite, certification, publish) once per session on the hand-built fixture of
+build and tests, certification and the publish checks, publish) once per session on the hand-built fixture of
 tests/fixtures/hand_calls, in a temporary CCQ_HOME with its own Dagster instance."""
 from __future__ import annotations
 

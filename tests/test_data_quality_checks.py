@@ -1,6 +1,6 @@
 """The checks beyond the raw contract's row rules, on small hand-written warehouses: the raw suites
 generated for every source, references across sources, volume against the norm, column types,
-per-day outcomes, the mart suites (before certification and before publishing), the severity of
+per-day outcomes, which system checks what, the severity of
 dbt tests, and the per-source validation report."""
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 import pytest
-from dagster import AssetCheckSeverity
 
 from ccq.ingest import loader
 from ccq.contract import tables
@@ -199,96 +198,17 @@ def test_days_validated_together_keep_their_own_outcome(con):
     assert failed == [(date(2026, 3, 3), "agent_id_on_agent_events(agent_id)")]
 
 
-# ---------------------------------------------------------------- mart suites
+# ---------------------------------------------------------------- which system checks what
 
 
-def _marts(con, tweak=None) -> None:
-    """KPI parts for one queue and the centre on two Monday intervals, and their values."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS intermediate; CREATE SCHEMA IF NOT EXISTS marts; CREATE SCHEMA IF NOT EXISTS reference")
-    con.execute("""CREATE OR REPLACE TABLE marts.kpi_catalogue (kpi VARCHAR, unit VARCHAR, metric_type VARCHAR,
-                   is_additive BOOLEAN, plausible_min DOUBLE, plausible_max DOUBLE)""")
-    con.execute("INSERT INTO marts.kpi_catalogue VALUES ('offered', 'contacts', 'simple', true, 0, NULL), "
-                "('answered', 'contacts', 'simple', true, 0, NULL), ('service_level', 'ratio', 'ratio', true, 0, 1)")
-    intervals = {"offered": [(4, None), (6, None)], "answered": [(3, None), (5, None)], "service_level": [(2, 3), (4, 5)]}
-    starts = [datetime(2026, 3, 2, 8), datetime(2026, 3, 2, 8, 15)]
-    rows = []
-    for scope in ("Q_A", "*"):
-        for kpi, parts in intervals.items():
-            for (num, den), start in zip(parts, starts):
-                rows.append((kpi, "interval", start, start, scope, num, den))
-            num = sum(p[0] for p in parts)
-            den = sum(p[1] for p in parts) if parts[0][1] is not None else None
-            rows.append((kpi, "hour", starts[0], starts[0], scope, num, den))
-            for grain in ("day", "week", "month"):
-                period = datetime(2026, 3, 2) if grain != "month" else datetime(2026, 3, 1)
-                rows.append((kpi, grain, period, None, scope, num, den))
-    con.execute("""CREATE OR REPLACE TABLE intermediate.int_kpi_parts (kpi VARCHAR, grain VARCHAR, period_start TIMESTAMP,
-                   period_start_utc TIMESTAMP, scope_type VARCHAR, scope_id VARCHAR, numerator DOUBLE, denominator DOUBLE)""")
-    con.executemany("INSERT INTO intermediate.int_kpi_parts VALUES (?, ?, ?, ?, CASE WHEN ? = '*' THEN 'all' ELSE 'queue' END, ?, ?, ?)",
-                    [(k, g, p, u, s, s, n, d) for k, g, p, u, s, n, d in rows])
-    con.execute("""CREATE OR REPLACE TABLE marts.kpi_values AS
-                   SELECT p.*, CASE WHEN d.metric_type = 'simple' THEN p.numerator ELSE p.numerator / nullif(p.denominator, 0) END AS value,
-                          d.unit, true AS certified, CAST(NULL AS VARCHAR) AS certification_reason
-                   FROM intermediate.int_kpi_parts p JOIN marts.kpi_catalogue d USING (kpi)""")
-    if tweak:
-        con.execute(tweak)
-
-
-def failures(results) -> dict[str, str]:
-    return {o.name: o.severity for r in results for o in r.outcomes if not o.success}
-
-
-def test_consistent_marts_pass_the_publish_check(con):
-    # (Parts that do not add up across grains: dbt tests on int_kpi_parts, tests/test_dbt_unit_tests.py.)
-    _marts(con)
-    assert failures(runner.validate_kpi_values(con)) == {}
-
-
-@pytest.mark.parametrize("tweak, failed", [
-    ("UPDATE marts.kpi_values SET value = 0.7 WHERE kpi = 'service_level' AND grain = 'day' AND scope_id = 'Q_A'",
-     {"value_matches_parts"}),
-    ("UPDATE marts.kpi_values SET numerator = 9, value = 1.125 WHERE kpi = 'service_level' AND grain = 'day' AND scope_id = '*'",
-     {"certified_values_plausible"}),
-    ("UPDATE marts.kpi_values SET value = -1, numerator = -1 WHERE kpi = 'answered' AND grain = 'interval' AND scope_id = 'Q_A'",
-     {"certified_values_plausible"}),
-    ("UPDATE marts.kpi_values SET value = 12, numerator = 12 WHERE kpi = 'answered' AND grain = 'week' AND scope_id = '*'",
-     {"certified_answered_le_offered"}),
-    ("DELETE FROM marts.kpi_values WHERE grain = 'month' AND kpi = 'offered' AND scope_id = 'Q_A'", {"every_part_published"}),
-    ("UPDATE marts.kpi_values SET certified = false WHERE grain = 'week'", {"reason_when_uncertified"}),
-    # Uncertified and implausible is published as it is, with its reason.
-    ("UPDATE marts.kpi_values SET numerator = 9, value = 1.125, certified = false, certification_reason = 'x' "
-     "WHERE kpi = 'service_level' AND grain = 'day' AND scope_id = '*'", set()),
-])
-def test_kpi_values_that_would_mislead_fail_the_publish_check(con, tweak, failed):
-    _marts(con, tweak)
-    assert set(failures(runner.validate_kpi_values(con))) == failed
-
-
-def test_the_kpi_values_check_is_blocking_with_error_severity_and_rewrites_the_report(tmp_path):
-    from orchestration.resources import WarehouseResource
-    from orchestration.validation import KPI_VALUES, MART_CHECKS, check_kpi_values, gx_kpi_values
-
-    warehouse = WarehouseResource(home=str(tmp_path))
-    with warehouse.connect() as c:
-        _marts(c, "UPDATE marts.kpi_values SET value = 0.7 WHERE kpi = 'service_level' AND grain = 'day' AND scope_id = 'Q_A'")
-    [spec] = list(gx_kpi_values.check_specs)
-    assert spec.blocking and spec.asset_key == KPI_VALUES and gx_kpi_values in MART_CHECKS
-    result = check_kpi_values(warehouse, "run-1")
-    assert result.passed is False and result.severity == AssetCheckSeverity.ERROR
-    with warehouse.connect() as c:
-        recorded = c.execute("SELECT DISTINCT table_name, check_name FROM audit.check_results WHERE NOT success").fetchall()
-    assert recorded == [("kpi_values", "value_matches_parts")]  # never a raw table: no later certification reads it
-    assert "value_matches_parts" in (warehouse.paths.reports / "latest.html").read_text(encoding="utf-8")
-
-
-def test_every_raw_table_has_its_gx_check_and_the_marts_theirs():
+def test_gx_checks_the_raw_tables_and_dbt_the_models():
     from orchestration.definitions import defs
 
     checks = {(k.asset_key.path[-1], k.name) for k in defs.resolve_asset_graph().asset_check_keys}
     assert {(t, f"gx_raw_{t}") for t in tables()} <= checks
-    assert ("kpi_values", "gx_kpi_values") in checks
-    # The interval fact and the KPI parts are models: dbt tests check them, and no GX suite repeats them.
-    assert {name for table, name in checks if table in ("fct_queue_intervals", "int_kpi_parts") and name.startswith("gx_")} == set()
+    # The models, the scorecard included, are dbt's to check: no GX suite repeats them.
+    assert {table for table, name in checks if name.startswith("gx_")} == set(tables())
+    assert ("kpi_values", "kpi_values_value_matches_parts") in checks
     assert ("fct_queue_intervals", "unique_combination_fct_queue_intervals_queue_id__interval_start_utc") in checks
     assert ("int_kpi_parts", "int_kpi_parts_days_add_up_to_months") in checks
 
@@ -322,16 +242,16 @@ def test_the_report_lists_each_source_with_its_files_quarantine_and_failing_chec
     insert(con, "acd_queue_events", [event("e1", "c1", datetime(2026, 3, 2, 8), "CONNECT", queue="Q_MARS")], ACD_FILE)
     results = runner.validate_raw(con, "acd_queue_events", DAY)
     record_suite_results(con, "run-9", results, ["acd_queue_events"], date(2026, 3, 2))
-    con.execute("""INSERT INTO audit.check_results VALUES ('run-9', 'gx_suite', 'kpi_values', 'value_matches_parts',
-                   'marts.kpi_values', 'kpi_values', NULL, false, 'critical', 1, 10, 'value 0.7, expected 0.75', now())""")
+    con.execute("""INSERT INTO audit.check_results VALUES ('run-9', 'dbt_test', 'dbt', 'kpi_values_value_matches_parts',
+                   'kpi_values', 'kpi_values', NULL, false, 'critical', 1, NULL, 'Got 1 result, configured to fail if != 0', now())""")
     path, summary = write_validation_report(con, tmp_path, "run-9")
     page = path.read_text(encoding="utf-8")
     for text in ("raw.acd_queue_events", "acd_queue_events_2026-03-02.csv", "line 7: event_type: unknown code",
                  "agent_id_on_agent_events", "line 2: agent_id=null (event_id='e1')", "raw.hr_roster", "raw.wfm_forecasts", "no extract loaded",
-                 "Marts, models and reference data", "value 0.7, expected 0.75"):
+                 "Marts, models and reference data", "kpi_values_value_matches_parts"):
         assert text in page, text
     assert summary["per_source"]["acd_queue_events"] == {"files": 1, "rows_read": 10, "rows_loaded": 9,
                                                          "rows_quarantined": 1, "failed_checks": 2}
-    assert summary["failed_critical_checks"] == 3  # agent_id_on_agent_events, leg_has_one_entry, value_matches_parts
+    assert summary["failed_critical_checks"] == 3  # agent_id_on_agent_events, leg_has_one_entry, kpi_values_value_matches_parts
     assert json.loads((tmp_path / "validation-run-9.json").read_text())["rows_quarantined"] == 1
     assert (tmp_path / "latest.html").read_text(encoding="utf-8") == page

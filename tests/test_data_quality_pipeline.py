@@ -4,6 +4,7 @@ the KPI parts run before certification and those of the values before publishing
 report covers it all."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -27,21 +28,28 @@ def test_raw_suites_are_recorded_per_table_and_day(hand_built_snapshot):
 def test_mart_checks_ran_and_passed_on_the_clean_fixture(hand_built_snapshot):
     rows = hand_built_snapshot.execute(
         """SELECT suite, target, table_name, partition_date IS NULL, bool_and(success) FROM audit.check_results
-           WHERE suite = 'kpi_values' OR check_name LIKE 'int_kpi_parts_%add_up%' GROUP BY ALL ORDER BY ALL"""
+           WHERE check_name LIKE 'kpi_values_%' OR check_name LIKE 'int_kpi_parts_%add_up%' GROUP BY ALL ORDER BY ALL"""
     ).fetchall()
     parts = {t for s, target, t, whole, ok in rows if s == "dbt" and target == "int_kpi_parts" and whole and ok}
     # The parts' lineage is every raw table a KPI is computed from, checked as a whole.
     assert {"acd_queue_events", "agent_state_events", "wfm_schedules", "crm_interactions", "finance_costs"} <= parts
-    assert ("kpi_values", "marts.kpi_values", "kpi_values", True, True) in rows  # guards the publish
+    # The publish checks, recorded against the scorecard itself by the certifying build.
+    assert ("dbt", "kpi_values", "kpi_values", True, True) in rows
     assert len(rows) == len(parts) + 1
     critical = hand_built_snapshot.execute(
         "SELECT suite, check_name FROM audit.check_results WHERE NOT success AND severity = 'critical'").fetchall()
     assert critical == []
 
 
-def test_the_run_report_covers_every_source(hand_built):
+def test_the_run_report_covers_every_source_and_check(hand_built, hand_built_snapshot):
     paths, info = hand_built
     page = (paths.home / "reports" / "latest.html").read_text(encoding="utf-8")
     for text in ("raw.acd_queue_events", "acd_queue_events_2026-03-02.csv", "raw.hr_roster", "raw.crm_cases",
                  "no extract loaded", "Reconciliation per source", "Marts, models and reference data"):
         assert text in page, text
+    # Written again after the publish checks, which come last: it counts every outcome recorded.
+    summary = json.loads((paths.home / "reports" / f"validation-{info['run_id']}.json").read_text())
+    [(recorded,)] = hand_built_snapshot.execute("SELECT count(*) FROM audit.check_results").fetchall()
+    [(publish_checks,)] = hand_built_snapshot.execute(
+        "SELECT count(*) FROM audit.check_results WHERE check_name LIKE 'kpi_values_%'").fetchall()
+    assert publish_checks >= 6 and summary["checks"] == recorded

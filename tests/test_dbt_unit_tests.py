@@ -41,10 +41,31 @@ FAULTS = [
     "ALTER TABLE intermediate.int_kpi_parts_copy RENAME TO int_kpi_parts",
     """UPDATE intermediate.int_kpi_parts SET numerator = numerator + 1
        WHERE kpi = 'offered' AND grain = 'day' AND scope_type = 'queue' AND scope_id = 'Q_GENERAL'""",
-    # One value of the scorecard is neither certified nor uncertified.
+    # The scorecard, one fault per row of the centre's (all certified, 03-02 08:00 to 23:59):
+    # the day's offered is neither certified nor uncertified;
     """UPDATE marts.kpi_values SET certified = NULL
        WHERE kpi = 'offered' AND grain = 'day' AND scope_type = 'all' AND period_start = TIMESTAMP '2026-03-02'""",
+    # the day's service level (5 / 11) shows 0.5;
+    """UPDATE marts.kpi_values SET value = 0.5
+       WHERE kpi = 'service_level' AND grain = 'day' AND scope_type = 'all'""",
+    # the week's is certified at 22 / 11 = 200 %; the month's too, but uncertified with its reason, as it may be;
+    """UPDATE marts.kpi_values SET numerator = 22, value = 2
+       WHERE kpi = 'service_level' AND grain = 'week' AND scope_type = 'all'""",
+    """UPDATE marts.kpi_values SET numerator = 22, value = 2, certified = false, certification_reason = 'x'
+       WHERE kpi = 'service_level' AND grain = 'month' AND scope_type = 'all'""",
+    # the 08:00 hour answered 12 of its 11 offered;
+    """UPDATE marts.kpi_values SET numerator = 12, value = 12
+       WHERE kpi = 'answered' AND grain = 'hour' AND scope_type = 'all' AND period_start_utc = TIMESTAMP '2026-03-02 08:00:00'""",
+    # the month's AHT is lost on the way; the week's is uncertified without a reason.
+    "DELETE FROM marts.kpi_values WHERE kpi = 'aht' AND grain = 'month' AND scope_type = 'all'",
+    "UPDATE marts.kpi_values SET certified = false WHERE kpi = 'aht' AND grain = 'week' AND scope_type = 'all'",
 ]
+
+
+def _on(manifest: dict, uid: str) -> str | None:
+    """The model a test is attached to."""
+    node = manifest["nodes"].get(uid) or {}
+    return (node.get("attached_node") or "").split(".")[-1] or None
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +77,14 @@ def unit_run(hand_built, tmp_path_factory):
             con.execute(fault)
     work = warehouse.parent
     run_dbt(work, "test", "--select", "test_type:unit", "fct_queue_intervals,test_type:data",
-            "int_kpi_parts,test_type:data", "kpi_values,test_name:not_null_columns", check=False)
+            "int_kpi_parts,test_type:data", "kpi_values,test_type:data", check=False)
     results = json.loads((work / "target" / "run_results.json").read_text())
     manifest = json.loads((work / "target" / "manifest.json").read_text())
-    with duckdb.connect(str(warehouse)) as con:  # as the pipeline records them after its build
-        record_dbt_tests(con, "faults", results, manifest)
+    scorecard = {"results": [r for r in results["results"] if _on(manifest, r["unique_id"]) == "kpi_values"]}
+    models = {"results": [r for r in results["results"] if r not in scorecard["results"]]}
+    with duckdb.connect(str(warehouse)) as con:  # as the pipeline records them after each of its two builds
+        record_dbt_tests(con, "faults", models, manifest)
+        record_dbt_tests(con, "faults", scorecard, manifest, by_lineage=False)
     return {r["unique_id"]: (r["status"], r.get("failures")) for r in results["results"]}, manifest, warehouse
 
 
@@ -113,12 +137,36 @@ def test_parts_that_do_not_add_up_across_grains_fail_for_the_whole_table(unit_ru
     assert recorded == [(None, 1)]
 
 
-def test_a_null_certified_flag_fails_with_error_severity_which_stops_the_publish(unit_run):
-    outcomes, manifest, _ = unit_run
-    [(uid, outcome)] = [(u, o) for u, o in outcomes.items() if u.startswith("test.")
-                        and manifest["nodes"][u]["attached_node"] == "model.ccq.kpi_values"]
-    assert manifest["nodes"][uid]["config"]["severity"].lower() == "error"
-    assert outcome == ("fail", 1)  # dbt build exits non-zero: dbt_models._build raises, nothing is published
+def test_the_publish_checks_fail_with_error_severity_once_per_fault(unit_run):
+    """Severity error: dbt build exits non-zero, dbt_models._build raises, nothing is published."""
+    outcomes, manifest, warehouse = unit_run
+    tests = {manifest["nodes"][u]["name"] if manifest["nodes"][u]["test_metadata"]["name"] != "not_null_columns"
+             else "not_null_columns": (manifest["nodes"][u]["config"]["severity"].lower(), o)
+             for u, o in outcomes.items() if u.startswith("test.") and _on(manifest, u) == "kpi_values"}
+    failed = {name: outcome for name, outcome in tests.items() if outcome[1][0] != "pass"}
+    assert failed == {
+        "not_null_columns": ("error", ("fail", 1)),
+        "kpi_values_value_matches_parts": ("error", ("fail", 1)),
+        "kpi_values_certified_values_plausible": ("error", ("fail", 1)),
+        "kpi_values_certified_answered_le_offered": ("error", ("fail", 1)),
+        "kpi_values_every_part_published": ("error", ("fail", 1)),
+        "kpi_values_reason_iff_uncertified": ("error", ("fail", 1)),
+    }
+    assert tests["kpi_values_status_iff_value_and_target"] == ("warn", ("pass", 0))
+    nodes = {n["name"]: n for n in manifest["nodes"].values() if n.get("attached_node") == "model.ccq.kpi_values"}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        def failing(name, columns):
+            return con.execute(f"SELECT {columns} FROM ({nodes[name]['compiled_code']})").fetchall()
+        assert failing("kpi_values_value_matches_parts", "kpi, grain, value, round(expected_value, 6)") \
+            == [("service_level", "day", 0.5, 0.454545)]
+        assert failing("kpi_values_certified_values_plausible", "kpi, grain, value, plausible_max") == [("service_level", "week", 2, 1)]
+        assert failing("kpi_values_certified_answered_le_offered", "grain, strftime(period_start_utc, '%H:%M'), bound_value, kpi_value") \
+            == [("hour", "08:00", 11, 12)]
+        assert failing("kpi_values_every_part_published", "kpi, grain, scope_id") == [("aht", "month", "*")]
+        # Recorded against the scorecard itself, never a raw table: no later certification reads them.
+        recorded = con.execute("""SELECT DISTINCT table_name, target FROM audit.check_results
+                                  WHERE check_kind = 'dbt_test' AND check_name LIKE 'kpi_values_%'""").fetchall()
+    assert recorded == [("kpi_values", "kpi_values")]
 
 
 def test_a_failed_test_on_the_interval_fact_is_recorded_on_the_days_of_its_rows(unit_run):

@@ -17,12 +17,12 @@ def test_definitions_hold_every_layer():
     assert any(k.endswith("kpi_values") for k in keys)
     assert {"audit/check_results", "published_snapshot"} <= keys
     checks = {c.name for c in graph.asset_check_keys}
-    assert {"gx_kpi_values", "gx_raw_acd_queue_events", "reconciles"} <= checks
+    assert {"kpi_values_value_matches_parts", "gx_raw_acd_queue_events", "reconciles"} <= checks
     assert any(name.startswith("unique_stg_acd__queue_events") for name in checks)  # dbt tests as checks
     assert {j.name for j in defs.resolve_all_job_defs()} >= {"refresh"}
 
 
-def test_kpis_wait_for_the_mart_suite():
+def test_kpis_wait_for_the_checks_of_the_models():
     graph = defs.resolve_asset_graph()
     fct = next(k for k in graph.get_all_asset_keys() if k.path[-1] == "fct_queue_intervals")
     kpi = next(k for k in graph.get_all_asset_keys() if k.path[-1] == "kpi_values")
@@ -47,3 +47,16 @@ def test_runs_are_recorded_in_the_home_dagster_instance(hand_built):
     assert run.job_name == "refresh" and run.tags["ccq/days"] == "2026-03-02..2026-03-03"
     assert run.tags["ccq/trigger"] == "cli"
     assert (info["rows_read"], info["rows_loaded"]) == (50 + 3 + 4, 57)  # ACD lines + roster lines, none quarantined
+
+
+def test_a_failing_error_test_or_model_stops_the_build_and_a_warning_does_not():
+    from orchestration.dbt_models import _failed_nodes
+
+    results = {"results": [
+        {"unique_id": "test.ccq.kpi_values_value_matches_parts", "status": "fail", "message": "Got 1 result"},
+        {"unique_id": "test.ccq.fct_interval_length", "status": "warn", "message": "Got 2 results"},
+        {"unique_id": "model.ccq.kpi_values", "status": "success"},
+        {"unique_id": "model.ccq.fct_queue_intervals", "status": "error", "message": "Binder Error"},
+    ]}
+    assert _failed_nodes(results) == ["test.ccq.kpi_values_value_matches_parts: Got 1 result",
+                                      "model.ccq.fct_queue_intervals: Binder Error"]

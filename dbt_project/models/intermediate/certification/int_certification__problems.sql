@@ -19,7 +19,7 @@ select distinct
 from (
     select
         *,
-        -- Raw suites target raw.<table>; mart suites <schema>.<model>; dbt tests the model or seed they are attached to.
+        -- Raw suites target raw.<table>; dbt tests the model or seed they are attached to.
         case when target like 'raw.%' or target is null or target = '' then 'raw' else 'model' end as target_kind,
         case when target like '%.%' then {{ dbt.split_part('target', "'.'", 2) }} else target end as model_name
     from {{ ref('stg_audit__check_results') }}
