@@ -1,6 +1,6 @@
 -- Queue x interval inputs of the staffing model: WFM forecast, actuals, the definition
 -- parameters in force, the Erlang A patience estimate and the site's agents apportioned to the
--- queue. The Erlang maths itself runs in int_staffing_requirements (Python).
+-- queue. The Erlang maths itself runs in int_workforce__staffing_requirements (Python).
 {% set minutes = var('interval_minutes') %}
 
 with forecasts as (

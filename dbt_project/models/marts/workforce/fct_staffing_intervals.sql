@@ -4,7 +4,7 @@
 
 with requirements as (
 
-    select * from {{ ref('int_staffing_requirements') }}
+    select * from {{ ref('int_workforce__staffing_requirements') }}
 
 ),
 
