@@ -35,13 +35,15 @@ def prepare_manifest() -> None:
 
 class WarehouseResource(ConfigurableResource):
     """The embedded DuckDB warehouse under CCQ_HOME. One writer at a time: every step opens
-    its connection for as long as it needs it and closes it before dbt runs."""
+    its connection for as long as it needs it and closes it before dbt runs.
 
-    home: str = ""  # empty: CCQ_HOME at run time (else the project's .ccq folder)
+    The working folder is the process's CCQ_HOME and nothing else: dagster-dbt hands dbt the
+    process's environment and takes no other, and the dbt profile finds the warehouse (and the
+    personal-data key) through it. A second setting here could point the two at different files."""
 
     @property
     def paths(self) -> Paths:
-        return Paths(ccq_home(self.home or None)).ensure()
+        return Paths(ccq_home()).ensure()
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -19,9 +19,10 @@ from orchestration.resources import WarehouseResource
 from tests.conftest import FIXTURES
 
 @pytest.fixture
-def home(tmp_path):
+def home(tmp_path, monkeypatch):
     shutil.copytree(FIXTURES / "hand_calls" / "landing", tmp_path / "landing")
     (tmp_path / "dagster").mkdir()
+    monkeypatch.setenv("CCQ_HOME", str(tmp_path))  # the one setting of a process's working folder
     return tmp_path
 
 
@@ -44,7 +45,7 @@ def _publish_fake_snapshot(home, files) -> None:
 def test_sensor_requests_each_new_file_set_once(home):
     instance = _instance(home)
     sensor = defs.resolve_sensor_def("landing_files_sensor")
-    resources = {"warehouse": WarehouseResource(home=str(home))}
+    resources = {"warehouse": WarehouseResource()}
 
     first = sensor(build_sensor_context(instance=instance, resources=resources))
     (request,) = first.run_requests
@@ -81,7 +82,7 @@ def test_one_job_for_the_command_line_the_sensor_and_the_schedules():
 
 def test_intraday_refreshes_today_and_nightly_reconciles_with_a_full_refresh(home):
     instance = _instance(home)
-    resources = {"warehouse": WarehouseResource(home=str(home))}
+    resources = {"warehouse": WarehouseResource()}
 
     def tick(name, when):
         context = build_schedule_context(instance=instance, scheduled_execution_time=when, resources=resources)
