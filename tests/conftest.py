@@ -140,13 +140,34 @@ def warehouse_copy(paths: Paths, work: Path) -> Path:
     return work / "ccq.duckdb"
 
 
+_DBT_PARSE_STATE: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dbt_parse_state(tmp_path_factory):
+    _DBT_PARSE_STATE["path"] = tmp_path_factory.getbasetemp() / "dbt_partial_parse.msgpack"
+
+
 def run_dbt(work: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """dbt on the warehouse copy in `work`, in its own process (dbt's in-process connection would
-    stay open on the file), with its target/ and logs/ in `work`."""
+    stay open on the file), with its target/ and logs/ in `work`.
+
+    dbt parses the whole project again (10 s) whenever the profile's connection differs, and the
+    path of the warehouse is part of it: dbt runs in `work` with the same relative path every
+    time, so the parse state of one copy serves the next (one per worker)."""
+    shared = _DBT_PARSE_STATE["path"]
+    state = work / "target" / "partial_parse.msgpack"
+    if shared.exists() and not state.exists():
+        state.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shared, state)
     run = subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), *args, "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
-        env={**os.environ, "CCQ_DUCKDB_PATH": str(work / "ccq.duckdb")}, capture_output=True, text=True)
+        cwd=work, env={**os.environ, "CCQ_DUCKDB_PATH": "ccq.duckdb"}, capture_output=True, text=True)
+    if state.exists():
+        tmp = shared.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(state, tmp)
+        os.replace(tmp, shared)
     if check:
         assert run.returncode == 0, run.stdout[-3000:]
     return run
