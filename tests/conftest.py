@@ -140,12 +140,14 @@ def warehouse_copy(paths: Paths, work: Path) -> Path:
     return work / "ccq.duckdb"
 
 
-_DBT_PARSE_STATE: dict[str, Path] = {}
+# In the environment, not a module global: test modules import this file as tests.conftest, a
+# second module object beside the one pytest loaded.
+DBT_PARSE_STATE_ENV = "CCQ_TEST_DBT_PARSE_STATE"
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _dbt_parse_state(tmp_path_factory):
-    _DBT_PARSE_STATE["path"] = tmp_path_factory.getbasetemp() / "dbt_partial_parse.msgpack"
+    os.environ[DBT_PARSE_STATE_ENV] = str(tmp_path_factory.getbasetemp() / "dbt_partial_parse.msgpack")
 
 
 def run_dbt(work: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -155,7 +157,7 @@ def run_dbt(work: Path, *args: str, check: bool = True) -> subprocess.CompletedP
     dbt parses the whole project again (10 s) whenever the profile's connection differs, and the
     path of the warehouse is part of it: dbt runs in `work` with the same relative path every
     time, so the parse state of one copy serves the next (one per worker)."""
-    shared = _DBT_PARSE_STATE["path"]
+    shared = Path(os.environ[DBT_PARSE_STATE_ENV])
     state = work / "target" / "partial_parse.msgpack"
     if shared.exists() and not state.exists():
         state.parent.mkdir(parents=True, exist_ok=True)
