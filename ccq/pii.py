@@ -5,7 +5,7 @@ Staging replaces caller numbers, customer ids and agent names with HMAC-SHA-256(
 of the environment variable CCQ_PII_KEY, else the file `<CCQ_HOME>/secrets/pii.key`, which is
 generated (32 random bytes, hex) on first use, atomically, owner-only (file 0600, folder 0700).
 It is never written to SQL, dbt's target/ or logs/, the warehouse or the published snapshot:
-the dbt-duckdb plugin `ccq.pii_plugin` puts the HMAC's padded keys into session variables of
+the dbt-duckdb plugin `ccq.warehouse_plugin` puts the HMAC's padded keys into session variables of
 each DuckDB connection, and the SQL reads them with getvariable().
 
 The same key gives the same pseudonyms on every refresh (the FCR and repeat-caller joins rely on
@@ -31,7 +31,7 @@ KEY_ENV = "CCQ_PII_KEY"
 KEY_FILE = "pii.key"
 # A shorter key could be found by trying keys; the generated one has 64 characters.
 MIN_KEY_CHARS = 32
-# DuckDB session variables set by ccq.pii_plugin and read by the hash_pii macro.
+# DuckDB session variables set by ccq.warehouse_plugin and read by the hash_pii macro.
 IPAD_VARIABLE = "ccq_pii_hmac_ipad"
 OPAD_VARIABLE = "ccq_pii_hmac_opad"
 ERROR_VARIABLE = "ccq_pii_key_error"

@@ -23,7 +23,7 @@ APP_DIR = PROJECT_ROOT / "app"
 DEFAULT_HOME = PROJECT_ROOT / ".ccq"
 # DuckDB's default memory limit is 80% of RAM, and a year of a large centre uses it (13.7 GB at
 # M before this): past the budget DuckDB spills to disk instead. Every writer of the warehouse
-# (loader, validation, publish) sets it, and the dbt profile reads the same variable.
+# (loader, validation, publish) sets it, and so does dbt's connection (ccq.warehouse_plugin).
 MEMORY_LIMIT = os.environ.get("CCQ_DUCKDB_MEMORY_LIMIT", "4GB")
 
 
@@ -81,3 +81,10 @@ def ccq_home(override: str | os.PathLike | None = None) -> Path:
 
 def paths(override: str | os.PathLike | None = None) -> Paths:
     return Paths(ccq_home(override))
+
+
+def dbt_warehouse() -> Path:
+    """The DuckDB file dbt works on (ccq.warehouse_plugin): CCQ_DUCKDB_PATH, relative to the
+    current folder (a copy of a warehouse, in tests), else the working folder's."""
+    override = os.environ.get("CCQ_DUCKDB_PATH")
+    return Path(override).resolve() if override else paths().warehouse

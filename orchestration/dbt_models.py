@@ -87,6 +87,8 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Wareh
     target = _target_path(warehouse.paths.dbt_target_dir, f"{context.op.name}-{context.run_id[:8]}")
     invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
     yield from invocation.stream()
+    # The events end before the dbt process does; the warehouse is free once it has exited.
+    succeeded = invocation.is_successful()
     _keep_partial_parse(target)
     run_results = invocation.get_artifact("run_results.json")
     manifest = invocation.get_artifact("manifest.json")
@@ -101,7 +103,7 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Wareh
             write_validation_report(con, warehouse.paths.reports, context.run_id)
     context.log.info(f"recorded {n} dbt test outcomes in audit.check_results")
     failed = _failed_nodes(run_results)
-    if failed or not invocation.is_successful():
+    if failed or not succeeded:
         raise Failure(description="dbt build failed; nothing will be published", metadata={"failed": "\n".join(failed) or "see dbt log"})
 
 

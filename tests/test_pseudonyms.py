@@ -1,5 +1,5 @@
 """Pseudonyms of personal data (issue 13): a keyed hash, HMAC-SHA-256 with the installation's key
-(ccq/pii.py, the dbt-duckdb plugin ccq/pii_plugin.py, macro hash_pii).
+(ccq/pii.py, the dbt-duckdb plugin ccq/warehouse_plugin.py, macro hash_pii).
 
 (a) the caller-number and customer-id pseudonyms a snapshot publishes cannot be matched by hashing
     the clear values with anything in the repository (its text tokens as MD5/SHA-256 salt or as
@@ -45,9 +45,9 @@ def _macro_sql(column: str) -> str:
 
 def _hash_in_duckdb(values: list[str | None]) -> list[str | None]:
     """hash_pii over `values` on a connection configured by the dbt plugin, as dbt's would be."""
-    from ccq.pii_plugin import Plugin
+    from ccq.warehouse_plugin import Plugin
 
-    plugin = Plugin("pii_plugin", {})
+    plugin = Plugin("warehouse_plugin", {})
     con = duckdb.connect()
     try:
         plugin.configure_connection(con)
@@ -223,7 +223,7 @@ def test_importing_touches_no_file(tmp_path):
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if k != pii.KEY_ENV}
     env["CCQ_HOME"] = str(home)
-    run = subprocess.run([sys.executable, "-c", "import ccq.pii, ccq.pii_plugin, ccq.fingerprint, ccq.ingest.landing"],
+    run = subprocess.run([sys.executable, "-c", "import ccq.pii, ccq.warehouse_plugin, ccq.fingerprint, ccq.ingest.landing"],
                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert not home.exists()

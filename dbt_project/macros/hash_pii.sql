@@ -4,7 +4,7 @@
     pseudonym, which the same key keeps stable from one refresh to the next.
 
     The key is never in the SQL: ccq/pii.py keeps it (CCQ_PII_KEY, else
-    $CCQ_HOME/secrets/pii.key, generated on first use) and the dbt-duckdb plugin ccq.pii_plugin
+    $CCQ_HOME/secrets/pii.key, generated on first use) and the dbt-duckdb plugin ccq.warehouse_plugin
     (profiles.yml) sets HMAC's inner and outer padded keys as session variables of every
     connection, so HMAC(key, v) = sha256(opad || unhex(sha256(ipad || v))) stays vectorised SQL.
     Without the key the macro raises an error; it never falls back to an unkeyed hash.
@@ -16,7 +16,7 @@
 {% macro duckdb__hash_pii(column) -%}
     case when getvariable('ccq_pii_hmac_ipad') is null
               then error(coalesce(getvariable('ccq_pii_key_error'),
-                   'hash_pii: no personal-data key on this DuckDB connection; run dbt with dbt_project/profiles.yml, whose plugin ccq.pii_plugin loads CCQ_PII_KEY or $CCQ_HOME/secrets/pii.key'))
+                   'hash_pii: no personal-data key on this DuckDB connection; run dbt with dbt_project/profiles.yml, whose plugin ccq.warehouse_plugin loads CCQ_PII_KEY or $CCQ_HOME/secrets/pii.key'))
          when nullif(trim({{ column }}), '') is null then null
          else sha256(getvariable('ccq_pii_hmac_opad')
                      || unhex(sha256(getvariable('ccq_pii_hmac_ipad') || encode(trim({{ column }}))))) end

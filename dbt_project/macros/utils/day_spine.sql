@@ -13,10 +13,14 @@
     where {{ dbt.dateadd('day', 'n', start_date) }} <= {{ end_date }}
 {%- endmacro %}
 
-{#- The run's notion of now (UTC): var ccq_now pins it (tests, backfills), else the clock. -#}
+{#- The run's notion of now (UTC): var ccq_now pins it (unit tests, a backfill), else the process's
+    CCQ_NOW (tests, benchmarks), else the clock. CCQ_NOW is read here, not in dbt_project.yml: an
+    environment variable of the project file invalidates dbt's whole saved parse state when it
+    changes, one read by a model only that model's. -#}
 {% macro ccq_now() -%}
-    {%- if var('ccq_now') -%}
-        cast('{{ var("ccq_now") }}' as {{ dbt.type_timestamp() }})
+    {%- set pinned = var('ccq_now') or env_var('CCQ_NOW', '') -%}
+    {%- if pinned -%}
+        cast('{{ pinned }}' as {{ dbt.type_timestamp() }})
     {%- else -%}
         cast({{ dbt.current_timestamp() }} as {{ dbt.type_timestamp() }})
     {%- endif -%}
