@@ -23,7 +23,7 @@ from dagster import (
 from pydantic import Field
 
 from ccq.contract import tables
-from ccq.ingest import LoadError, load_file
+from ccq.ingest import LoadError, load_files
 from ccq.ingest.landing import FILE_NAME, changed_days, scan_landing
 from ccq.quality import record_suite_results
 from orchestration.resources import WarehouseResource
@@ -99,22 +99,24 @@ def raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResource, c
     landing, skipped = scan_landing(warehouse.paths.landing)
     for s in skipped:
         context.log.warning(f"not loaded: {s}")
-    files = [p for p in landing if FILE_NAME.match(p.name).group("day") in set(days)]
+    files = [p for p in landing if FILE_NAME.match(p.name).group("day") in set(days)
+             and raw_key(FILE_NAME.match(p.name).group("table")) in selected]
     with warehouse.connect() as con:
-        for i, path in enumerate(files, 1):
-            table_name = FILE_NAME.match(path.name).group("table")
-            if raw_key(table_name) not in selected:
-                continue
-            try:
-                result = load_file(con, path)
-            except (LoadError, OSError) as e:  # gone or unreadable since the scan: the other files still load
-                context.log.warning(f"not loaded: {path}: {e}")
-                continue
-            by_table.setdefault(table_name, []).append(result)
-            if i % 50 == 0 or i == len(files):
-                context.log.info(f"progress: loaded {i}/{len(files)} files")
-            for problem in result.problems:
-                context.log.warning(problem)
+        done = 0
+
+        def report(result) -> None:
+            nonlocal done
+            done += 1
+            if isinstance(result, LoadError):  # gone or unreadable since the scan: the other files still load
+                context.log.warning(f"not loaded: {result}")
+            else:
+                by_table.setdefault(result.table_name, []).append(result)
+                for problem in result.problems:
+                    context.log.warning(problem)
+            if done % 50 == 0 or done == len(files):
+                context.log.info(f"progress: loaded {done}/{len(files)} files")
+
+        load_files(con, files, progress=report)
 
         # After every file of the run is loaded, so references and volumes see the whole delivery.
         gx_results: dict[str, dict[str, list]] = {}
