@@ -7,7 +7,7 @@ reaches no raw table (reference data) is attributed to '*' and concerns every KP
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import duckdb
 
@@ -42,23 +42,43 @@ def record_suite_results(
     replace_all_partitions: bool = False,
 ) -> int:
     """Replace the outcomes of these suites for this partition (or for every partition) with the new ones."""
+    return record_suite_days(con, run_id, {partition_date: results}, table_names, replace_all_partitions)
+
+
+def record_suite_days(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    per_day: Mapping[date | None, Iterable],  # partition -> expectations.results.SuiteResult
+    table_names: Iterable[str],
+    replace_all_partitions: bool = False,
+) -> int:
+    """record_suite_results for many partitions in one delete and one insert: a statement per
+    suite and day was 3.7 s of the demo's 35 days of raw suites, more than validating them."""
+    import pyarrow as pa
+
     ensure_audit(con)
-    rows = []
+    rows, keys = [], []
     tables = list(table_names) or [ALL_TABLES]
-    for res in results:
-        if replace_all_partitions:
-            con.execute("DELETE FROM audit.check_results WHERE suite = ? AND target = ?", [res.suite, res.target])
-        else:
-            con.execute(
-                "DELETE FROM audit.check_results WHERE suite = ? AND target = ? AND partition_date IS NOT DISTINCT FROM ?",
-                [res.suite, res.target, partition_date],
-            )
-        for o in res.outcomes:
-            for t in tables:
-                rows.append((run_id, "gx_suite", res.suite, o.name if not o.column else f"{o.name}({o.column})",
-                             res.target, t, partition_date, bool(o.success),
-                             "critical" if getattr(o, "severity", "critical") == "critical" else "warning",
-                             o.unexpected_count, o.element_count, o.details, _now()))
+    for partition_date, results in per_day.items():
+        for res in results:
+            keys.append((res.suite, res.target, partition_date))
+            for o in res.outcomes:
+                for t in tables:
+                    rows.append((run_id, "gx_suite", res.suite, o.name if not o.column else f"{o.name}({o.column})",
+                                 res.target, t, partition_date, bool(o.success),
+                                 "critical" if getattr(o, "severity", "critical") == "critical" else "warning",
+                                 o.unexpected_count, o.element_count, o.details, _now()))
+    if keys:
+        suites, targets, days = map(list, zip(*keys))
+        con.register("_ccq_check_keys", pa.table({"suite": pa.array(suites, pa.string()), "target": pa.array(targets, pa.string()),
+                                                   "partition_date": pa.array(days, pa.date32())}))
+        try:
+            same_partition = "" if replace_all_partitions else \
+                " AND c.partition_date IS NOT DISTINCT FROM k.partition_date"
+            con.execute(f"""DELETE FROM audit.check_results c USING _ccq_check_keys k
+                            WHERE c.suite = k.suite AND c.target = k.target{same_partition}""")
+        finally:
+            con.unregister("_ccq_check_keys")
     if rows:
         _insert_check_results(con, rows)
     return len(rows)

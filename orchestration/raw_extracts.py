@@ -25,7 +25,7 @@ from pydantic import Field
 from ccq.contract import tables
 from ccq.ingest import LoadError, load_files
 from ccq.ingest.landing import FILE_NAME, changed_days, scan_landing
-from ccq.quality import record_suite_results
+from ccq.quality import record_suite_days
 from orchestration.resources import WarehouseResource
 
 RECONCILES = "reconciles"
@@ -127,8 +127,7 @@ def raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResource, c
             for n, table_name in enumerate(checked, 1):
                 file_days = sorted({str(r.file_date) for r in by_table[table_name] if r.file_date is not None})
                 per_day = validate_raw_days(con, table_name, file_days)
-                for day, results in per_day.items():
-                    record_suite_results(con, context.run_id, results, [table_name], date.fromisoformat(day))
+                record_suite_days(con, context.run_id, {date.fromisoformat(d): r for d, r in per_day.items()}, [table_name])
                 gx_results[table_name] = per_day
                 context.log.info(f"progress: validated {table_name} ({n}/{len(checked)} tables, {len(file_days)} days)")
 

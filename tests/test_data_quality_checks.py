@@ -13,7 +13,7 @@ import pytest
 from ccq.ingest import loader
 from ccq.contract import tables
 from ccq.ingest import ensure_warehouse
-from ccq.quality import record_dbt_tests, record_suite_results
+from ccq.quality import record_dbt_tests, record_suite_days, record_suite_results
 from ccq.report import write_validation_report
 from expectations import catalog, raw_suites, runner
 from expectations.results import CheckOutcome
@@ -191,11 +191,15 @@ def test_days_validated_together_keep_their_own_outcome(con):
     apart = runner.validate_raw_days(con, "acd_queue_events", [DAY, day2])
     assert not any(r.critical_failed for r in apart[DAY])
     assert outcome(apart[day2], "agent_id_on_agent_events").unexpected_count == 1
-    n = 0
-    for day, results in apart.items():
-        n += record_suite_results(con, "run", results, ["acd_queue_events"], date.fromisoformat(day))
+    record_suite_days(con, "run", {date.fromisoformat(d): r for d, r in apart.items()}, ["acd_queue_events"])
     failed = con.execute("SELECT DISTINCT partition_date, check_name FROM audit.check_results WHERE NOT success").fetchall()
     assert failed == [(date(2026, 3, 3), "agent_id_on_agent_events(agent_id)")]
+    per_run = "SELECT run_id, partition_date, count(*) FROM audit.check_results GROUP BY ALL ORDER BY ALL"
+    recorded = con.execute(per_run).fetchall()
+    assert [(run, day) for run, day, _ in recorded] == [("run", date(2026, 3, 2)), ("run", date(2026, 3, 3))]
+    # Recording a day again replaces that day's outcomes, and only that day's.
+    record_suite_results(con, "run-2", apart[day2], ["acd_queue_events"], date(2026, 3, 3))
+    assert con.execute(per_run).fetchall() == [recorded[0], ("run-2", *recorded[1][1:])]
 
 
 # ---------------------------------------------------------------- which system checks what
