@@ -87,3 +87,18 @@ def test_the_dbt_resource_overrides_what_dagster_dbt_still_calls(monkeypatch):
 
     assert str(resource._cli_version) == version("dbt-core")
     assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_a_new_working_folder_starts_from_the_projects_parse_state(tmp_path):
+    """dbt parses only what changed since the state it is handed: a new working folder's first
+    build gets the project's (prepare_manifest made it before the tests), a later one the folder's own."""
+    from pathlib import Path
+
+    from orchestration.dbt_models import PARTIAL_PARSE, _target_path
+    from orchestration.resources import dbt_project
+
+    project_state = (Path(dbt_project.manifest_path).parent / PARTIAL_PARSE).read_bytes()
+    first = _target_path(tmp_path, "warehouse_models-1")
+    assert (first / PARTIAL_PARSE).read_bytes() == project_state
+    (tmp_path / PARTIAL_PARSE).write_bytes(b"the folder's own")
+    assert (_target_path(tmp_path, "certified_kpis-1") / PARTIAL_PARSE).read_bytes() == b"the folder's own"
