@@ -278,13 +278,11 @@ def _step_seconds(instance, run_id: str) -> dict[str, float]:
     return out
 
 
-def _dbt_nodes(run_id: str, top: int = 15) -> dict:
-    """The slowest dbt nodes of a run (dagster-dbt writes each invocation's artefacts under
-    dbt_project/target/<op>-<run id prefix>-*)."""
-    from ccq.settings import DBT_PROJECT_DIR
-
+def _dbt_nodes(target_dir: Path, run_id: str, top: int = 15) -> dict:
+    """The slowest dbt nodes of a run (orchestration.dbt_models writes each invocation's artefacts
+    under <CCQ_HOME>/dbt_target/<op>-<run id prefix>)."""
     nodes = []
-    for rr in glob.glob(str(DBT_PROJECT_DIR / "target" / f"*-{run_id[:7]}-*" / "run_results.json")):
+    for rr in glob.glob(str(target_dir / f"*-{run_id[:8]}" / "run_results.json")):
         data = json.loads(Path(rr).read_text(encoding="utf-8"))
         nodes += [(r["unique_id"], r.get("execution_time") or 0.0, r.get("status")) for r in data.get("results", [])]
     nodes.sort(key=lambda n: -n[1])
@@ -313,7 +311,7 @@ def _build(d: dict[str, Path], full_refresh: bool, days: list[str] | None = None
     dbt_seconds = sum(v for k, v in steps.items() if k in ("warehouse_models", "certified_kpis"))
     snap = Path(info["snapshot"])
     return {"seconds": round(seconds, 2), "dbt_seconds": round(dbt_seconds, 2), "steps": steps,
-            "dbt": _dbt_nodes(info["run_id"]), "kpi_rows": info["kpi_rows"], "certified_rows": info["certified_rows"],
+            "dbt": _dbt_nodes(paths.dbt_target_dir, info["run_id"]), "kpi_rows": info["kpi_rows"], "certified_rows": info["certified_rows"],
             "warehouse_bytes": paths.warehouse.stat().st_size, "snapshot_bytes": snap.stat().st_size,
             "rows_loaded": info["rows_loaded"]}
 
