@@ -90,6 +90,15 @@ def restored_env():
                 os.environ[k] = v
 
 
+def sorted_rows(db: str, sql: str) -> list[tuple]:
+    """A query's rows on a DuckDB file opened read-only, in one order whatever the plan's."""
+    con = duckdb.connect(db, read_only=True)
+    try:
+        return sorted(con.execute(sql).fetchall(), key=repr)
+    finally:
+        con.close()
+
+
 def kpi_values_of(snapshot: str) -> dict[tuple, tuple]:
     """(kpi, grain, period start 'YYYY-MM-DD HH:MM:SS', scope id) -> (numerator, denominator, value)."""
     con = duckdb.connect(snapshot, read_only=True)

@@ -10,11 +10,10 @@ from __future__ import annotations
 import shutil
 from datetime import date
 
-import duckdb
 import pytest
 
 from ccq.ingest.landing import FILE_NAME
-from tests.conftest import restored_env, run_pipeline
+from tests.conftest import restored_env, run_pipeline, sorted_rows
 
 pytestmark = pytest.mark.xdist_group("incremental")
 
@@ -25,14 +24,6 @@ COMPARED = {
     "fct_queue_intervals": "SELECT * EXCLUDE (_loaded_at) FROM marts.fct_queue_intervals",
     "fct_agent_intervals": "SELECT * EXCLUDE (_loaded_at) FROM marts.fct_agent_intervals",
 }
-
-
-def _rows(snapshot: str, sql: str) -> list[tuple]:
-    con = duckdb.connect(snapshot, read_only=True)
-    try:
-        return sorted(con.execute(sql).fetchall(), key=repr)
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +57,6 @@ def test_each_day_was_its_own_refresh(built):
 @pytest.mark.parametrize("table", sorted(COMPARED))
 def test_day_by_day_gives_the_whole_build(built, table):
     _, whole, by_day = built
-    expected = _rows(whole["snapshot"], COMPARED[table])
+    expected = sorted_rows(whole["snapshot"], COMPARED[table])
     assert expected, f"{table} is empty"
-    assert _rows(by_day[-1]["snapshot"], COMPARED[table]) == expected
+    assert sorted_rows(by_day[-1]["snapshot"], COMPARED[table]) == expected

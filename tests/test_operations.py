@@ -39,7 +39,7 @@ from orchestration.status import status
 from ccq.contract import tables
 from ccq.publish import current_snapshot
 from ccq.settings import PROJECT_ROOT, Paths
-from tests.conftest import FIXTURES, HAND_BUILT_NOW, run_pipeline
+from tests.conftest import FIXTURES, HAND_BUILT_NOW, run_pipeline, sorted_rows
 
 # Its own worker: the day of trouble is the longest scenario, and the other tests of the session
 # fixture `hand_built` (the clean load compared with, built once per run) run beside it.
@@ -90,14 +90,6 @@ def _pointer(paths: Paths) -> tuple[bytes, str]:
     return pointer, _sha(current_snapshot(paths))
 
 
-def _rows(db: str, sql: str) -> list[tuple]:
-    con = duckdb.connect(db, read_only=True)
-    try:
-        return sorted(con.execute(sql).fetchall(), key=repr)
-    finally:
-        con.close()
-
-
 KPIS = "SELECT * EXCLUDE (as_of) FROM marts.kpi_values"  # as_of: when the newest file was loaded
 FACTS = "SELECT * EXCLUDE (_loaded_at) FROM marts.fct_queue_intervals"
 LEGS = "SELECT * FROM intermediate.int_contacts__queue_legs"
@@ -136,7 +128,7 @@ def trouble(tmp_path_factory):
         proc.wait()
     seen.kill_returncode = proc.returncode
     seen.after_kill = _pointer(paths)
-    seen.snapshot_rows_after_kill = _rows(str(current_snapshot(paths)), "SELECT count(*) FROM marts.kpi_values")[0][0]
+    seen.snapshot_rows_after_kill = sorted_rows(str(current_snapshot(paths)), "SELECT count(*) FROM marts.kpi_values")[0][0]
     con = duckdb.connect(str(paths.warehouse))  # read-write: replays what the killed run left in the WAL
     try:
         seen.reconciliation = con.execute(
@@ -181,7 +173,7 @@ def trouble(tmp_path_factory):
     seen.reads = reads
     seen.recovery_log = (home / "recovery_refresh.log").read_text()
     seen.recovered = str(current_snapshot(paths))
-    seen.legs_after_recovery = _rows(str(paths.warehouse), LEGS)
+    seen.legs_after_recovery = sorted_rows(str(paths.warehouse), LEGS)
     seen.still_started = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED]))
     status_out = subprocess.run([sys.executable, "-m", "orchestration.cli", "--home", str(home), "status"], cwd=PROJECT_ROOT,
                                 capture_output=True, text=True, timeout=300,
@@ -192,7 +184,7 @@ def trouble(tmp_path_factory):
     paths, instance = _use(home)
     ok, seen.rerun = run_refresh(instance, paths, ["2026-03-02", "2026-03-03"], full_refresh=True)
     assert ok, seen.rerun
-    seen.legs_after_rerun = _rows(str(paths.warehouse), LEGS)
+    seen.legs_after_rerun = sorted_rows(str(paths.warehouse), LEGS)
     seen.paths = paths
     return seen
 
@@ -238,8 +230,8 @@ def test_next_refresh_recovers_while_the_app_reads(trouble):
 
 def test_corrected_and_late_files_give_the_clean_load(trouble, hand_built):
     _, clean = hand_built
-    assert _rows(trouble.recovered, KPIS) == _rows(clean["snapshot"], KPIS)
-    assert _rows(trouble.recovered, FACTS) == _rows(clean["snapshot"], FACTS)
+    assert sorted_rows(trouble.recovered, KPIS) == sorted_rows(clean["snapshot"], KPIS)
+    assert sorted_rows(trouble.recovered, FACTS) == sorted_rows(clean["snapshot"], FACTS)
     # c99 was dropped by the re-delivery; c12's leg spans 03-02 and the late 03-03 file.
     legs = {(r[0], r[1]): r for r in trouble.legs_after_recovery}
     assert ("c99", 1) not in legs
@@ -257,8 +249,8 @@ def test_status_shows_runs_failures_and_certification(trouble):
 
 def test_rerun_and_full_refresh_give_identical_results(trouble):
     # as_of included: the same bytes are not loaded again, so even the load times stay.
-    assert _rows(trouble.rerun["snapshot"], KPIS.replace(" EXCLUDE (as_of)", "")) == \
-        _rows(trouble.recovered, KPIS.replace(" EXCLUDE (as_of)", ""))
-    assert _rows(trouble.rerun["snapshot"], "SELECT * FROM marts.fct_queue_intervals") == \
-        _rows(trouble.recovered, "SELECT * FROM marts.fct_queue_intervals")
+    assert sorted_rows(trouble.rerun["snapshot"], KPIS.replace(" EXCLUDE (as_of)", "")) == \
+        sorted_rows(trouble.recovered, KPIS.replace(" EXCLUDE (as_of)", ""))
+    assert sorted_rows(trouble.rerun["snapshot"], "SELECT * FROM marts.fct_queue_intervals") == \
+        sorted_rows(trouble.recovered, "SELECT * FROM marts.fct_queue_intervals")
     assert trouble.legs_after_rerun == trouble.legs_after_recovery
