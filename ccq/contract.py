@@ -113,7 +113,7 @@ def table(name: str) -> Table:
 
 def render_markdown() -> str:
     """The readable page of the raw contract (docs/raw_contract.md), generated from the YAML."""
-    from ccq.ingest.loader import MAX_LINE_BYTES, RAW_TEXT_LIMIT
+    from ccq.ingest.lines import MAX_LINE_BYTES, RAW_TEXT_LIMIT
 
     out = [
         "# The raw contract",

@@ -133,7 +133,7 @@ def cmd_ingest(args) -> int:
         # Contract files given directly: copy them into the landing folder under their own names.
         from ccq.ingest.adapters.registry import source_files
         from ccq.ingest.landing import FILE_NAME
-        from ccq.ingest.loader import transcode_to_utf8
+        from ccq.ingest.lines import transcode_to_utf8
 
         n = 0
         for f in source_files(sources, ("*.csv",)):

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pytest
 
-from ccq.ingest import loader
+from ccq.ingest import rules as loader_rules
 from ccq.contract import tables
 from ccq.ingest import ensure_warehouse
 from ccq.quality import record_dbt_tests, record_suite_days, record_suite_results
@@ -61,7 +61,7 @@ def test_every_raw_source_has_a_row_suite_and_a_table_suite_generated_from_the_c
             or (c.min is not None and n == f"{c.name}_at_least_{c.min:g}")
             or (c.max is not None and n == f"{c.name}_at_most_{c.max:g}")}
         assert not contract_rules & names
-        rules = {(c.name, rule) for c in t.columns for rule, _, _ in loader._rule_checks(c)}
+        rules = {(c.name, rule) for c in t.columns for rule, _, _ in loader_rules.rule_checks(c)}
         assert {(c.name, "required") for c in t.columns if c.required} <= rules
         assert {(c.name, "allowed_values") for c in t.columns if c.allowed} <= rules
         assert {(c.name, "range") for c in t.columns if c.min is not None or c.max is not None} <= rules
@@ -81,7 +81,7 @@ def test_every_raw_source_has_a_row_suite_and_a_table_suite_generated_from_the_c
     # Contract ranges are the loader's rules: the staff survey's 1-5 score.
     score = tables()["hr_staff_survey"].column("score")
     assert (score.min, score.max) == (1, 5)
-    assert [r for r, _, _ in loader._rule_checks(score) if r == "range"] == ["range", "range"]
+    assert [r for r, _, _ in loader_rules.rule_checks(score) if r == "range"] == ["range", "range"]
 
 
 # ---------------------------------------------------------------- references, types, volume

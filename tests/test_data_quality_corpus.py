@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from ccq.ingest import ensure_warehouse, load_file
-from ccq.ingest.loader import MAX_LINE_BYTES, RAW_TEXT_LIMIT
+from ccq.ingest.lines import MAX_LINE_BYTES, RAW_TEXT_LIMIT
 from ccq.quality import record_suite_results
 from ccq.reference import queue_ids
 from expectations.runner import validate, validate_raw

@@ -1,8 +1,10 @@
-"""Load contract-format CSV extracts into raw.<table>, file by file.
+"""Load contract-format CSV extracts into raw.<table>, the files of one table in batches (one
+set of statements for up to 64 files), each file its own unit of account.
 
 Every file reconciles: rows_read = rows_loaded + rows_quarantined, where a row is a
 non-blank physical line after the header. Parsing and type checks run inside DuckDB (no
-Python object per row); Python only indexes line boundaries with numpy so that every
+Python object per row, the rules from ccq.ingest.rules); Python only indexes line boundaries
+with numpy (ccq.ingest.lines) so that every
 quarantined row keeps its line number and raw text, including lines DuckDB's reader
 would otherwise swallow: a line whose quotes do not pair up (a truncated record, a line
 break inside quotes) is quarantined on its own before parsing, so a quote left open
@@ -23,7 +25,6 @@ from __future__ import annotations
 import re
 import tempfile
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -33,17 +34,17 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from ccq.contract import RAW_SCHEMA, Column, Table, table as contract_table, tables
+from ccq.contract import RAW_SCHEMA, Table, table as contract_table, tables
 from ccq.ingest.audit import ensure_audit, ensure_raw
 from ccq.ingest.landing import FILE_NAME, landing_files, sha256_file
+from ccq.ingest.lines import (MAX_LINE_BYTES, RAW_TEXT_LIMIT, blank_lines, line_index, line_text, open_quote_field,
+                              transcode_to_utf8, unbalanced_quote_lines)
+from ccq.ingest.rules import cast_expr, rule_checks
 from ccq.settings import MEMORY_LIMIT
 
-# `<table>_<YYYY-MM-DD>.csv`, and the copies people make of such a file: anything after the date
-# that does not start with a digit ("acd_queue_events_2026-10-09 副本 (1).csv", "..._v2.csv").
-# Each is its own file id; staging keeps the latest version of every key, so a copy adds nothing twice.
-# One limit for every line, quoted or not (the raw contract page documents it).
-MAX_LINE_BYTES = 2_000_000
-RAW_TEXT_LIMIT = 4_000
+# Each file is its own file id (`<table>/<file name>`), copies people make of a file included
+# ("acd_queue_events_2026-10-09 副本 (1).csv", "..._v2.csv"): staging keeps the latest version of
+# every key, so a copy adds nothing twice.
 
 
 class LoadError(Exception):
@@ -80,90 +81,6 @@ def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     ensure_raw(con)
     ensure_audit(con)
-
-
-def _line_index(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end byte offsets (end exclusive, without CR/LF) of every physical line."""
-    if data.size == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    nl = np.flatnonzero(data == 10)
-    starts = np.concatenate(([0], nl + 1))
-    ends = np.concatenate((nl, [data.size]))
-    if starts[-1] == data.size:  # file ends with a newline: no last line after it
-        starts, ends = starts[:-1], ends[:-1]
-    has_cr = (ends > starts) & (data[np.maximum(ends - 1, 0)] == 13)
-    return starts, ends - has_cr
-
-
-def _text(data: np.ndarray, start: int, end: int, encoding: str = "utf-8") -> str:
-    raw = bytes(data[start : min(end, start + RAW_TEXT_LIMIT)])
-    return raw.decode(encoding, errors="backslashreplace")
-
-
-def _cast_expr(col: Column) -> str:
-    q = f'"{col.name}"'
-    v = f"nullif(trim({q}), '')"
-    t = col.data_type
-    if t == "VARCHAR":
-        return f"nullif({q}, '')"
-    if t == "TIMESTAMP":
-        # Naive text means UTC (the session time zone is UTC); an explicit offset is honoured.
-        return f"try_cast(try_cast({v} AS TIMESTAMPTZ) AS TIMESTAMP)"
-    return f"try_cast({v} AS {t})"
-
-
-def _rule_checks(col: Column, transcoded_from: str | None = None) -> list[tuple[str, str, str]]:
-    """(rule, SQL condition that is TRUE when broken, message SQL) for one column."""
-    q = f'"{col.name}"'
-    v = f"nullif(trim({q}), '')"
-    cast = _cast_expr(col)
-    shown = f"left({q}, 60)"
-    out: list[tuple[str, str, str]] = []
-    # The transcoder (transcode_to_utf8) turned undecodable bytes into U+FFFD: the value is not
-    # what the source wrote, whether this load or `ccq ingest` converted the file.
-    source = transcoded_from.upper() if transcoded_from else "in the encoding the file was converted from"
-    out.append((
-        "encoding",
-        f"strpos({q}, chr(65533)) > 0",
-        f"'{col.name}: bytes that are not valid {source} (shown as U+FFFD): ''' || {shown} || ''''",
-    ))
-    if col.required:
-        out.append(("required", f"{v} IS NULL", f"'{col.name} is required but empty'"))
-    if col.data_type != "VARCHAR":
-        out.append(
-            (
-                "type",
-                f"{v} IS NOT NULL AND {cast} IS NULL",
-                f"'{col.name}: cannot read ''' || {shown} || ''' as {col.data_type}'",
-            )
-        )
-    if col.allowed:
-        codes = ", ".join("'" + a.replace("'", "''") + "'" for a in col.allowed)
-        out.append(
-            (
-                "allowed_values",
-                f"{v} IS NOT NULL AND {v} NOT IN ({codes})",
-                f"'{col.name}: unknown code ''' || {shown} || ''' (allowed: {', '.join(col.allowed)})'",
-            )
-        )
-    if col.min is not None:
-        out.append(("range", f"{cast} < {col.min}", f"'{col.name}: ' || {shown} || ' is below the minimum {col.min}'"))
-    if col.max is not None:
-        out.append(("range", f"{cast} > {col.max}", f"'{col.name}: ' || {shown} || ' is above the maximum {col.max}'"))
-    return out
-
-
-def transcode_to_utf8(path: Path, encoding: str, workdir: Path, out: Path | None = None) -> Path:
-    """The file in UTF-8, in `workdir` (or at `out`). DuckDB reads UTF-8 natively; other
-    encodings (GB18030 from Chinese systems) are converted first, in blocks. Undecodable bytes
-    become U+FFFD, and the value holding them is quarantined by the rule `encoding`."""
-    out = out or workdir / (path.name + ".utf8")
-    with path.open("r", encoding=encoding, errors="replace", newline="") as src, out.open(
-        "w", encoding="utf-8", newline=""
-    ) as dst:
-        for block in iter(lambda: src.read(1 << 20), ""):
-            dst.write(block)
-    return out
 
 
 # A batch is one set of statements for many files of one table: DuckDB plans a statement in
@@ -209,7 +126,7 @@ class _Prepared:
                 field_name = tbl.column_names[longest]
                 message += f" ({field_name} is {int(np.diff(bounds)[longest]) - 1:,} bytes; the limit is {MAX_LINE_BYTES:,} a line)"
         self.qrows.append((idx + 1, field_name, rule, f"{self.path.name} line {idx + 1}: {message}",
-                           _text(data, starts[idx], ends[idx])))
+                           line_text(data, starts[idx], ends[idx])))
 
 
 def load_file(
@@ -336,7 +253,7 @@ def _prepare(con, tbl: Table, path: Path, encoding: str, tmp: Path) -> _Prepared
     tmp.mkdir(parents=True, exist_ok=True)
     readable = path if native else transcode_to_utf8(path, encoding, tmp)
     data = np.memmap(readable, dtype=np.uint8, mode="r") if readable.stat().st_size else np.empty(0, np.uint8)
-    starts, ends = _line_index(data)
+    starts, ends = line_index(data)
     nonblank = np.flatnonzero(ends > starts)
     p = _Prepared(path=path, tbl=tbl, file_id=file_id, file_date=file_date, digest=digest, encoding=encoding,
                   replacing=seen is not None, loaded_at=datetime.now(timezone.utc).replace(tzinfo=None),
@@ -345,7 +262,7 @@ def _prepare(con, tbl: Table, path: Path, encoding: str, tmp: Path) -> _Prepared
                   transcoded_from=None if native else encoding)
     if nonblank.size == 0:
         return p  # empty file: nothing read, nothing lost
-    header = _text(data, starts[nonblank[0]], ends[nonblank[0]]).lstrip("\ufeff")
+    header = line_text(data, starts[nonblank[0]], ends[nonblank[0]]).lstrip("\ufeff")
     got = [h.strip().strip('"').strip().lower() for h in header.split(",")]
     want = tbl.column_names
     if got != want:
@@ -366,9 +283,9 @@ def _prepare(con, tbl: Table, path: Path, encoding: str, tmp: Path) -> _Prepared
     for idx in too_long:
         p.quarantine_line(int(idx), None, "parse", "line size exceeds the maximum")
     data_lines_ok = np.setdiff1d(p.data_lines, too_long, assume_unique=True)
-    unbalanced = _unbalanced_quote_lines(data, starts, ends, data_lines_ok)
+    unbalanced = unbalanced_quote_lines(data, starts, ends, data_lines_ok)
     for idx in unbalanced:
-        opened = _open_quote_field(_text(data, starts[idx], ends[idx]), want)
+        opened = open_quote_field(line_text(data, starts[idx], ends[idx]), want)
         p.quarantine_line(int(idx), None, "parse",
                           "unbalanced quotes: a quoted field"
                           + (f" ({opened})" if opened else "")
@@ -376,7 +293,7 @@ def _prepare(con, tbl: Table, path: Path, encoding: str, tmp: Path) -> _Prepared
     p.kept = np.setdiff1d(data_lines_ok, unbalanced, assume_unique=True)
     set_aside = np.union1d(too_long, unbalanced)
     if p.kept.size:
-        p.readable = _blank_lines(data, starts, ends, set_aside, tmp / f"blanked-{readable.name}") \
+        p.readable = blank_lines(data, starts, ends, set_aside, tmp / f"blanked-{readable.name}") \
             if set_aside.size else readable
     return p
 
@@ -441,39 +358,6 @@ def _reject_message(kind: str, msg: str, field: str | None) -> str:
     return f"{kind.lower()}: {text}"
 
 
-def _unbalanced_quote_lines(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, lines: np.ndarray) -> np.ndarray:
-    """Lines with an odd number of double quotes (an escaped quote counts two)."""
-    quotes = np.flatnonzero(data == 34)
-    if quotes.size == 0 or lines.size == 0:
-        return np.empty(0, np.int64)
-    counts = np.searchsorted(quotes, ends[lines]) - np.searchsorted(quotes, starts[lines])
-    return lines[counts % 2 == 1]
-
-
-def _open_quote_field(text: str, columns: list[str]) -> str | None:
-    """The column whose quoted value is left open on the line."""
-    field, quoted, opened = 0, False, None
-    for ch in text:
-        if ch == '"':
-            quoted = not quoted
-            if quoted:
-                opened = field
-        elif ch == "," and not quoted:
-            field += 1
-    return columns[opened] if quoted and opened is not None and opened < len(columns) else None
-
-
-def _blank_lines(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, lines: np.ndarray, out: Path) -> Path:
-    """A copy of the file with these lines emptied; every other line keeps its number."""
-    with out.open("wb") as f:
-        pos = 0
-        for idx in lines:
-            f.write(data[pos:starts[idx]].tobytes())
-            pos = int(ends[idx])  # keeps the line's own CR LF or LF
-        f.write(data[pos:].tobytes())
-    return out
-
-
 def _parse_and_insert(con, tbl: Table, files: list[_Prepared]) -> dict[str, int]:
     """Parse the files with DuckDB's reader, quarantine the records it rejects or a rule
     breaks, insert the others; returns the rows loaded per file id."""
@@ -535,7 +419,7 @@ def _parse_and_insert(con, tbl: Table, files: list[_Prepared]) -> dict[str, int]
     # rules it breaks (empty for a good row). A UNION ALL of one query per rule read the stage
     # once per rule, and twice over (quarantine, then the good rows).
     transcoded_from = files[0].transcoded_from  # one encoding for a batch
-    checks = [(c.name, rule, cond, msg) for c in tbl.columns for rule, cond, msg in _rule_checks(c, transcoded_from)]
+    checks = [(c.name, rule, cond, msg) for c in tbl.columns for rule, cond, msg in rule_checks(c, transcoded_from)]
     problems = (
         "list_filter([" + ", ".join(
             f"CASE WHEN {cond} THEN {{'field': '{name}', 'rule': '{rule}', 'message': {msg}}} END"
@@ -561,7 +445,7 @@ def _parse_and_insert(con, tbl: Table, files: list[_Prepared]) -> dict[str, int]
         FROM (SELECT *, unnest(_problems) AS p FROM _ccq_checked WHERE len(_problems) > 0)""",
         [tbl.name],
     )
-    casts = ", ".join(f"{_cast_expr(c)} AS \"{c.name}\"" for c in tbl.columns)
+    casts = ", ".join(f"{cast_expr(c)} AS \"{c.name}\"" for c in tbl.columns)
     con.execute(
         f"""INSERT INTO {RAW_SCHEMA}.{tbl.name}
         SELECT {casts}, _file_id, _source_file, _line_no, _loaded_at

@@ -12,7 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from ccq.ingest.audit import ensure_audit
-from ccq.ingest.loader import RAW_TEXT_LIMIT
+from ccq.ingest.lines import RAW_TEXT_LIMIT
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from ccq.ingest.adapters import amazon_connect, anonymous_bank, asterisk_cdr, as
 from ccq.ingest.adapters.base import Adapter, AdapterResult, Source, site_for
 from ccq.ingest.audit import ensure_audit
 from ccq.ingest.landing import sha256_file
-from ccq.ingest.loader import transcode_to_utf8
+from ccq.ingest.lines import transcode_to_utf8
 
 
 @dataclass(frozen=True)
