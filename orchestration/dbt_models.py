@@ -12,6 +12,7 @@
 
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -80,6 +81,22 @@ def _keep_partial_parse(target: Path) -> None:
         os.replace(tmp, target.parent / PARTIAL_PARSE)
 
 
+# dbt's models and tests as they end, every few seconds: a large build is not silent for minutes.
+PROGRESS_EVERY_SECONDS = 5.0
+
+
+def _with_progress(context: AssetExecutionContext, events):
+    total = len(context.selected_asset_keys) + len(context.selected_asset_check_keys)
+    done, said = 0, time.monotonic()
+    for event in events:
+        done += 1
+        if time.monotonic() - said >= PROGRESS_EVERY_SECONDS:
+            context.log.info(f"progress: dbt {done} of {total} models, seeds and tests done")
+            said = time.monotonic()
+        yield event
+    context.log.info(f"progress: dbt {done} of {total} models, seeds and tests done")
+
+
 def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, certifying: bool,
            full_refresh: bool = False):
     # Unit tests check the SQL, not the data: they run in the test suite (tests/test_dbt_unit_tests.py),
@@ -90,7 +107,7 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Wareh
             *(["--full-refresh"] if full_refresh else [])]
     target = _target_path(warehouse.paths.dbt_target_dir, f"{context.op.name}-{context.run_id[:8]}")
     invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
-    yield from invocation.stream()
+    yield from _with_progress(context, invocation.stream())
     # The events end before the dbt process does; the warehouse is free once it has exited.
     succeeded = invocation.is_successful()
     _keep_partial_parse(target)

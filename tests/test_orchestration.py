@@ -102,3 +102,16 @@ def test_a_new_working_folder_starts_from_the_projects_parse_state(tmp_path):
     assert (first / PARTIAL_PARSE).read_bytes() == project_state
     (tmp_path / PARTIAL_PARSE).write_bytes(b"the folder's own")
     assert (_target_path(tmp_path, "certified_kpis-1") / PARTIAL_PARSE).read_bytes() == b"the folder's own"
+
+
+@pytest.mark.xdist_group("hand_built")
+def test_the_dbt_steps_report_their_progress(hand_built):
+    import re
+    from pathlib import Path
+
+    _, info = hand_built
+    log = Path(info["log"]).read_text(encoding="utf-8")
+    ends = re.findall(r"dbt (\d+) of (\d+) models, seeds and tests done\n\s+(\w+) done", log)
+    # Each dbt step ends by saying that every model, seed and test it selected has ended.
+    assert [(step, done == total) for done, total, step in ends] == [("warehouse_models", True), ("certified_kpis", True)]
+    assert int(ends[0][0]) > 300
