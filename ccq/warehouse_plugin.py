@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any, Dict
 
 from dbt.adapters.duckdb.plugins import BasePlugin
+from dbt_common.exceptions import DbtRuntimeError
 
 from ccq.pii import ERROR_VARIABLE, IPAD_VARIABLE, OPAD_VARIABLE, PiiKeyError, hmac_pads, load_key
 from ccq.settings import MEMORY_LIMIT, dbt_warehouse
@@ -40,7 +41,13 @@ class Plugin(BasePlugin):
 
     def update_connection_config(self, creds, config: Dict[str, Any]) -> None:
         # Called just before dbt-duckdb opens creds.path, on every new connection.
-        creds.path = str(dbt_warehouse())
+        path = dbt_warehouse()
+        if path.stem != creds.database:
+            # DuckDB names the catalog after the file, and dbt names every relation with the
+            # catalog it took from the profile's placeholder.
+            raise DbtRuntimeError(f"CCQ_DUCKDB_PATH={path}: the warehouse file must be named "
+                                  f"{creds.database}.duckdb (dbt's catalog is {creds.database!r})")
+        creds.path = str(path)
         config["memory_limit"] = MEMORY_LIMIT
 
     def _install(self, con) -> None:

@@ -195,3 +195,18 @@ def test_a_file_that_fails_in_a_batch_keeps_the_others(con, tmp_path, monkeypatc
         ("acd_queue_events/acd_queue_events_2026-03-01.csv",), ("acd_queue_events/acd_queue_events_2026-03-03.csv",)]
     assert [r[0] for r in _state(con)[2]] == [
         "acd_queue_events/acd_queue_events_2026-03-01.csv", "acd_queue_events/acd_queue_events_2026-03-03.csv"]
+
+
+def test_a_name_that_reads_as_a_pattern_is_still_one_file(con, tmp_path):
+    """DuckDB's reader takes [, ?, * and { in a path as a pattern: a copy named "..._v[1].csv"
+    must load its own rows, not those of "..._v1.csv" beside it."""
+    from ccq.ingest import load_files
+
+    plain = write(tmp_path, HEADER + GOOD, "acd_queue_events_2026-03-01_v1.csv")
+    bracketed = write(tmp_path, HEADER + GOOD.replace("e1,c1", "e2,c2") + GOOD.replace("e1,c1", "e3,c3"),
+                      "acd_queue_events_2026-03-01_v[1].csv")
+    results = load_files(con, [plain, bracketed])
+    assert [(r.file_id.split("/")[1], r.rows_loaded) for r in results] == [
+        ("acd_queue_events_2026-03-01_v1.csv", 1), ("acd_queue_events_2026-03-01_v[1].csv", 2)]
+    assert con.execute("SELECT event_id, _source_file, _line_no FROM raw.acd_queue_events ORDER BY 1").fetchall() == [
+        ("e1", str(plain), 2), ("e2", str(bracketed), 2), ("e3", str(bracketed), 3)]

@@ -276,3 +276,23 @@ def test_key_is_in_no_file_of_the_working_folder_but_its_own(hand_built):
     assert all((d / "run_results.json").is_file() for d in dbt_dirs)
     leaks = _files_holding([paths.home], [key, *pii.hmac_pads(key)], skip=paths.secrets)
     assert not leaks, leaks
+
+
+def test_the_plugin_refuses_a_warehouse_dbt_cannot_name(tmp_path, monkeypatch):
+    """dbt names every relation with the catalog of the profile's placeholder (`ccq`), and DuckDB
+    names a file's catalog after the file: another name would fail on the first model, so the
+    plugin says so before opening it."""
+    from types import SimpleNamespace
+
+    from dbt_common.exceptions import DbtRuntimeError
+
+    from ccq.warehouse_plugin import Plugin
+
+    plugin = Plugin("warehouse_plugin", {})
+    creds, config = SimpleNamespace(database="ccq", path="ccq.duckdb"), {}
+    monkeypatch.setenv("CCQ_DUCKDB_PATH", str(tmp_path / "copy.duckdb"))
+    with pytest.raises(DbtRuntimeError, match=r"copy\.duckdb: the warehouse file must be named ccq\.duckdb"):
+        plugin.update_connection_config(creds, config)
+    monkeypatch.setenv("CCQ_DUCKDB_PATH", str(tmp_path / "ccq.duckdb"))
+    plugin.update_connection_config(creds, config)
+    assert creds.path == str(tmp_path / "ccq.duckdb") and config["memory_limit"]

@@ -23,6 +23,7 @@ and the run goes on. A line longer than MAX_LINE_BYTES is quarantined whatever i
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ from ccq.ingest.lines import (MAX_LINE_BYTES, RAW_TEXT_LIMIT, blank_lines, line_
                               transcode_to_utf8, unbalanced_quote_lines)
 from ccq.ingest.rules import cast_expr, rule_checks
 from ccq.settings import MEMORY_LIMIT
+
+GLOB_CHARACTERS = re.compile(r"[\[\]?*{}]")
 
 # Each file is its own file id (`<table>/<file name>`), copies people make of a file included
 # ("acd_queue_events_2026-10-09 副本 (1).csv", "..._v2.csv"): staging keeps the latest version of
@@ -98,6 +101,7 @@ class _Prepared:
     file_id: str
     file_date: date | None
     digest: str
+    size: int
     encoding: str
     replacing: bool
     loaded_at: datetime
@@ -241,7 +245,7 @@ def _prepare(con, tbl: Table, path: Path, encoding: str, tmp: Path) -> _Prepared
     file_id = f"{tbl.name}/{path.name}"
     if path.is_symlink() or not path.is_file():
         raise LoadError(f"{path}: not a regular file (symlinks and folders are never read)")
-    digest = sha256_file(path)
+    size, digest = path.stat().st_size, sha256_file(path)
     seen = con.execute("SELECT sha256 FROM audit.load_files WHERE file_id = ?", [file_id]).fetchone()
     if seen and seen[0] == digest:
         r = con.execute(
@@ -251,11 +255,15 @@ def _prepare(con, tbl: Table, path: Path, encoding: str, tmp: Path) -> _Prepared
 
     native = encoding.replace("_", "-").lower() in ("utf-8", "utf8", "ascii")
     tmp.mkdir(parents=True, exist_ok=True)
-    readable = path if native else transcode_to_utf8(path, encoding, tmp)
+    readable = path if native else transcode_to_utf8(path, encoding, tmp, out=tmp / "transcoded.csv")
+    if GLOB_CHARACTERS.search(str(readable)):
+        # DuckDB's reader takes a path with [, ?, * or { as a pattern ("..._v[1].csv" would read
+        # "..._v1.csv"): it reads a copy under a plain name.
+        readable = Path(shutil.copyfile(readable, tmp / "renamed.csv"))
     data = np.memmap(readable, dtype=np.uint8, mode="r") if readable.stat().st_size else np.empty(0, np.uint8)
     starts, ends = line_index(data)
     nonblank = np.flatnonzero(ends > starts)
-    p = _Prepared(path=path, tbl=tbl, file_id=file_id, file_date=file_date, digest=digest, encoding=encoding,
+    p = _Prepared(path=path, tbl=tbl, file_id=file_id, file_date=file_date, digest=digest, size=size, encoding=encoding,
                   replacing=seen is not None, loaded_at=datetime.now(timezone.utc).replace(tzinfo=None),
                   started=t0, data=data, starts=starts, ends=ends,
                   data_lines=nonblank[1:] if nonblank.size else np.empty(0, np.int64),
@@ -293,7 +301,7 @@ def _prepare(con, tbl: Table, path: Path, encoding: str, tmp: Path) -> _Prepared
     p.kept = np.setdiff1d(data_lines_ok, unbalanced, assume_unique=True)
     set_aside = np.union1d(too_long, unbalanced)
     if p.kept.size:
-        p.readable = blank_lines(data, starts, ends, set_aside, tmp / f"blanked-{readable.name}") \
+        p.readable = blank_lines(data, starts, ends, set_aside, tmp / "blanked.csv") \
             if set_aside.size else readable
     return p
 
@@ -338,7 +346,7 @@ def _insert(con, tbl: Table, files: list[_Prepared]) -> list[FileLoad]:
                                     skipped=False, seconds=time.perf_counter() - p.started, problems=problems))
         con.executemany(
             "INSERT INTO audit.load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            [[p.file_id, tbl.name, p.file_date, str(p.path), p.digest, p.path.stat().st_size, p.encoding,
+            [[p.file_id, tbl.name, p.file_date, str(p.path), p.digest, p.size, p.encoding,
               r.rows_read, r.rows_loaded, r.rows_quarantined, p.loaded_at] for p, r in zip(files, results)],
         )
         con.execute("COMMIT")
@@ -365,8 +373,9 @@ def _parse_and_insert(con, tbl: Table, files: list[_Prepared]) -> dict[str, int]
     col_spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cols) + "}"
     for t in ("_ccq_rejects", "_ccq_reject_scans", "_ccq_stage"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
-    # The files are read one after the other, each by one thread, and the insertion order is
-    # kept: a record's number in the scan, less its file's first, is its number in its file.
+    # An unordered row_number() is computed as the scan streams, one thread, file after file in
+    # the order given: a record's number in the scan, less its file's first, is its number in its
+    # file (tests/test_loader.py loads files with every kind of problem together and alone).
     con.execute(
         f"""CREATE TEMP TABLE _ccq_stage AS
         SELECT row_number() OVER () AS _scan_no, *
@@ -377,6 +386,10 @@ def _parse_and_insert(con, tbl: Table, files: list[_Prepared]) -> dict[str, int]
         [[str(p.readable) for p in files]],
     )
     by_readable = {str(p.readable): p for p in files}
+    accepted = dict(con.execute("SELECT _ccq_file, count(*) FROM _ccq_stage GROUP BY 1").fetchall())
+    scanned = {r[0] for r in con.execute("SELECT DISTINCT file_path FROM _ccq_reject_scans").fetchall()}
+    if not (set(accepted) | scanned) <= set(by_readable):
+        raise LoadError(f"{tbl.name}: DuckDB read files not asked for: {sorted((set(accepted) | scanned) - set(by_readable))}")
     rejects = con.execute(
         # A short line gets one reject per missing column: name the first of them.
         "SELECT s.file_path, r.line, coalesce(arg_min(r.column_name, r.column_idx), any_value(r.column_name)), "
@@ -388,7 +401,6 @@ def _parse_and_insert(con, tbl: Table, files: list[_Prepared]) -> dict[str, int]
     for (file_path, line, field_name, kind, msg) in rejects:
         by_readable[file_path].quarantine_line(int(line) - 1, field_name, "parse", _reject_message(kind, msg, field_name))
         rejected.setdefault(file_path, []).append(int(line) - 1)
-    accepted = dict(con.execute("SELECT _ccq_file, count(*) FROM _ccq_stage GROUP BY 1").fetchall())
 
     # Accepted records map, in order, onto the data lines DuckDB did not reject.
     names, record_nos, line_nos, file_ids, sources, loaded_ats = [], [], [], [], [], []
