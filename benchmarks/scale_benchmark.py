@@ -222,7 +222,7 @@ def stage_validate(size: str, d: dict[str, Path]) -> dict:
 
     from ccq.contract import tables
     from ccq.ingest.loader import ensure_warehouse
-    from ccq.quality import record_suite_days
+    from ccq.quality import record_suite_results
     from ccq.reference import queue_ids
     from ccq.settings import Paths
     from expectations.runner import validate_raw_days
@@ -246,7 +246,7 @@ def stage_validate(size: str, d: dict[str, Path]) -> dict:
             t1 = time.perf_counter()
             per_day = validate_raw_days(con, table_name, days, parameters={"queue_ids": queue_ids()})
             t2 = time.perf_counter()
-            record_suite_days(con, run_id, {date.fromisoformat(day): rs for day, rs in per_day.items()}, [table_name])
+            record_suite_results(con, run_id, {date.fromisoformat(day): rs for day, rs in per_day.items()}, [table_name])
             failed += [r.summary() for rs in per_day.values() for r in rs if r.critical_failed]
             recording += time.perf_counter() - t2
             per_table[table_name] = round(time.perf_counter() - t1, 2)

@@ -36,30 +36,18 @@ def _insert_check_results(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> 
 def record_suite_results(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
-    results: Iterable,  # expectations.results.SuiteResult
+    per_partition: Mapping[date | None, Iterable],  # extract day (None: the table) -> expectations.results.SuiteResult
     table_names: Iterable[str],
-    partition_date: date | None = None,
-    replace_all_partitions: bool = False,
 ) -> int:
-    """Replace the outcomes of these suites for this partition (or for every partition) with the new ones."""
-    return record_suite_days(con, run_id, {partition_date: results}, table_names, replace_all_partitions)
-
-
-def record_suite_days(
-    con: duckdb.DuckDBPyConnection,
-    run_id: str,
-    per_day: Mapping[date | None, Iterable],  # partition -> expectations.results.SuiteResult
-    table_names: Iterable[str],
-    replace_all_partitions: bool = False,
-) -> int:
-    """record_suite_results for many partitions in one delete and one insert: a statement per
-    suite and day was 3.7 s of the demo's 35 days of raw suites, more than validating them."""
+    """Replace the outcomes of these suites for these partitions with the new ones, in one delete
+    and one insert: a statement per suite and day was 3.7 s of the demo's 35 days of raw suites,
+    more than validating them."""
     import pyarrow as pa
 
     ensure_audit(con)
     rows, keys = [], []
     tables = list(table_names) or [ALL_TABLES]
-    for partition_date, results in per_day.items():
+    for partition_date, results in per_partition.items():
         for res in results:
             keys.append((res.suite, res.target, partition_date))
             for o in res.outcomes:
@@ -73,10 +61,9 @@ def record_suite_days(
         con.register("_ccq_check_keys", pa.table({"suite": pa.array(suites, pa.string()), "target": pa.array(targets, pa.string()),
                                                    "partition_date": pa.array(days, pa.date32())}))
         try:
-            same_partition = "" if replace_all_partitions else \
-                " AND c.partition_date IS NOT DISTINCT FROM k.partition_date"
-            con.execute(f"""DELETE FROM audit.check_results c USING _ccq_check_keys k
-                            WHERE c.suite = k.suite AND c.target = k.target{same_partition}""")
+            con.execute("""DELETE FROM audit.check_results c USING _ccq_check_keys k
+                           WHERE c.suite = k.suite AND c.target = k.target
+                             AND c.partition_date IS NOT DISTINCT FROM k.partition_date""")
         finally:
             con.unregister("_ccq_check_keys")
     if rows:

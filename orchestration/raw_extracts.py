@@ -25,7 +25,7 @@ from pydantic import Field
 from ccq.contract import tables
 from ccq.ingest import LoadError, load_files
 from ccq.ingest.landing import FILE_NAME, changed_days, scan_landing
-from ccq.quality import record_suite_days
+from ccq.quality import record_suite_results
 from orchestration.resources import WarehouseResource
 
 RECONCILES = "reconciles"
@@ -99,8 +99,9 @@ def raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResource, c
     landing, skipped = scan_landing(warehouse.paths.landing)
     for s in skipped:
         context.log.warning(f"not loaded: {s}")
-    files = [p for p in landing if FILE_NAME.match(p.name).group("day") in set(days)
-             and raw_key(FILE_NAME.match(p.name).group("table")) in selected]
+    wanted = set(days)
+    files = [p for p in landing if (m := FILE_NAME.match(p.name)).group("day") in wanted
+             and raw_key(m.group("table")) in selected]
     with warehouse.connect() as con:
         done = 0
 
@@ -127,7 +128,7 @@ def raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResource, c
             for n, table_name in enumerate(checked, 1):
                 file_days = sorted({str(r.file_date) for r in by_table[table_name] if r.file_date is not None})
                 per_day = validate_raw_days(con, table_name, file_days)
-                record_suite_days(con, context.run_id, {date.fromisoformat(d): r for d, r in per_day.items()}, [table_name])
+                record_suite_results(con, context.run_id, {date.fromisoformat(d): r for d, r in per_day.items()}, [table_name])
                 gx_results[table_name] = per_day
                 context.log.info(f"progress: validated {table_name} ({n}/{len(checked)} tables, {len(file_days)} days)")
 

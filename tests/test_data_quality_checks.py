@@ -13,7 +13,7 @@ import pytest
 from ccq.ingest import rules as loader_rules
 from ccq.contract import tables
 from ccq.ingest import ensure_warehouse
-from ccq.quality import record_dbt_tests, record_suite_days, record_suite_results
+from ccq.quality import record_dbt_tests, record_suite_results
 from ccq.report import write_validation_report
 from expectations import catalog, raw_suites, runner
 from expectations.results import CheckOutcome
@@ -191,14 +191,14 @@ def test_days_validated_together_keep_their_own_outcome(con):
     apart = runner.validate_raw_days(con, "acd_queue_events", [DAY, day2])
     assert not any(r.critical_failed for r in apart[DAY])
     assert outcome(apart[day2], "agent_id_on_agent_events").unexpected_count == 1
-    record_suite_days(con, "run", {date.fromisoformat(d): r for d, r in apart.items()}, ["acd_queue_events"])
+    record_suite_results(con, "run", {date.fromisoformat(d): r for d, r in apart.items()}, ["acd_queue_events"])
     failed = con.execute("SELECT DISTINCT partition_date, check_name FROM audit.check_results WHERE NOT success").fetchall()
     assert failed == [(date(2026, 3, 3), "agent_id_on_agent_events(agent_id)")]
     per_run = "SELECT run_id, partition_date, count(*) FROM audit.check_results GROUP BY ALL ORDER BY ALL"
     recorded = con.execute(per_run).fetchall()
     assert [(run, day) for run, day, _ in recorded] == [("run", date(2026, 3, 2)), ("run", date(2026, 3, 3))]
     # Recording a day again replaces that day's outcomes, and only that day's.
-    record_suite_results(con, "run-2", apart[day2], ["acd_queue_events"], date(2026, 3, 3))
+    record_suite_results(con, "run-2", {date(2026, 3, 3): apart[day2]}, ["acd_queue_events"])
     assert con.execute(per_run).fetchall() == [recorded[0], ("run-2", *recorded[1][1:])]
 
 
@@ -245,7 +245,7 @@ def test_the_report_lists_each_source_with_its_files_quarantine_and_failing_chec
                    'x', 7, 'event_type', 'allowed_values', 'acd_queue_events_2026-03-02.csv line 7: event_type: unknown code', 'raw', now())""")
     insert(con, "acd_queue_events", [event("e1", "c1", datetime(2026, 3, 2, 8), "CONNECT", queue="Q_MARS")], ACD_FILE)
     results = runner.validate_raw(con, "acd_queue_events", DAY)
-    record_suite_results(con, "run-9", results, ["acd_queue_events"], date(2026, 3, 2))
+    record_suite_results(con, "run-9", {date(2026, 3, 2): results}, ["acd_queue_events"])
     con.execute("""INSERT INTO audit.check_results VALUES ('run-9', 'dbt_test', 'dbt', 'kpi_values_value_matches_parts',
                    'kpi_values', 'kpi_values', NULL, false, 'critical', 1, NULL, 'Got 1 result, configured to fail if != 0', now())""")
     path, summary = write_validation_report(con, tmp_path, "run-9")

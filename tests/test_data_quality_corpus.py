@@ -228,9 +228,8 @@ def test_every_case_loaded_and_validated_twice_changes_nothing(con, case):
         loads = load(con, case, encoding)
         for r in loads:
             if r.file_date is not None:
-                record_suite_results(con, "run", validate_raw(con, r.table_name, str(r.file_date),
-                                                              parameters={"queue_ids": queue_ids()}),
-                                     [r.table_name], r.file_date)
+                results = validate_raw(con, r.table_name, str(r.file_date), parameters={"queue_ids": queue_ids()})
+                record_suite_results(con, "run", {r.file_date: results}, [r.table_name])
         return loads
 
     first = run()

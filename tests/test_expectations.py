@@ -245,7 +245,7 @@ def test_the_validation_report_names_the_failing_checks(con, tmp_path):
     # One report: ccq.report, from the outcomes recorded in audit.check_results (no second one here).
     insert_events(con, BAD_EVENTS)
     suite_results = runner.validate_acd_events(con, batch_rows=4)
-    n = record_suite_results(con, "run1", suite_results, ["acd_queue_events"], None)
+    n = record_suite_results(con, "run1", {None: suite_results}, ["acd_queue_events"])
     assert n == sum(len(r.outcomes) for r in suite_results)
     page_path, summary = write_validation_report(con, tmp_path / "reports", "run1")
     page = page_path.read_text(encoding="utf-8")

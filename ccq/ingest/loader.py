@@ -174,12 +174,15 @@ def load_files(
     for name, indexes in by_table.items():
         tbl = contract_table(name)
         batch: list[int] = []
+        names: set[str] = set()  # one file id per batch: the same file twice loads in order
+        size = 0
         for i in indexes:
-            if batch and (len(batch) >= BATCH_FILES or paths[i].name in {paths[j].name for j in batch}
-                          or sum(_size(paths[j]) for j in batch) >= BATCH_BYTES):
+            if batch and (len(batch) >= BATCH_FILES or size >= BATCH_BYTES or paths[i].name in names):
                 _load_batch(con, tbl, [(j, paths[j]) for j in batch], encoding, done)
-                batch = []
+                batch, names, size = [], set(), 0
             batch.append(i)
+            names.add(paths[i].name)
+            size += _size(paths[i])
         if batch:
             _load_batch(con, tbl, [(j, paths[j]) for j in batch], encoding, done)
     return [out[i] for i in range(len(paths))]
@@ -403,8 +406,8 @@ def _parse_and_insert(con, tbl: Table, files: list[_Prepared]) -> dict[str, int]
         rejected.setdefault(file_path, []).append(int(line) - 1)
 
     # Accepted records map, in order, onto the data lines DuckDB did not reject.
-    names, record_nos, line_nos, file_ids, sources, loaded_ats = [], [], [], [], [], []
-    for p in files:
+    file_nos, record_nos, line_nos = [], [], []
+    for k, p in enumerate(files):
         readable = str(p.readable)
         candidates = np.setdiff1d(p.kept, np.array(rejected.get(readable, []), dtype=np.int64), assume_unique=True)
         n = int(accepted.get(readable, 0))
@@ -415,15 +418,14 @@ def _parse_and_insert(con, tbl: Table, files: list[_Prepared]) -> dict[str, int]
             p.quarantine_line(int(idx), None, "parse", "line could not be parsed (unterminated quote or truncated record)")
         line_nos.append(candidates[:n] + 1)
         record_nos.append(np.arange(1, n + 1, dtype=np.int64))
-        names.append(pa.array([readable] * n, pa.string()))
-        file_ids.append(p.file_id)
-        sources.append(str(p.path))
-        loaded_ats.append(p.loaded_at)
-    # Zero-copy from numpy: a list parameter would build a Python int per line.
-    lines = pa.table({"_ccq_file": pa.chunked_array(names, pa.string()),
-                      "_record_no": np.concatenate(record_nos), "line_no": np.concatenate(line_nos).astype(np.int64)})
-    meta = pa.table({"_ccq_file": [str(p.readable) for p in files], "_file_id": file_ids, "_source_file": sources,
-                     "_file_name": [p.path.name for p in files], "_loaded_at": pa.array(loaded_ats, pa.timestamp("us"))})
+        file_nos.append(np.full(n, k, dtype=np.int32))
+    # Zero-copy from numpy: a list parameter would build a Python object per line.
+    lines = pa.table({"_file_no": np.concatenate(file_nos), "_record_no": np.concatenate(record_nos),
+                      "line_no": np.concatenate(line_nos).astype(np.int64)})
+    meta = pa.table({"_file_no": pa.array(range(len(files)), pa.int32()),
+                     "_ccq_file": [str(p.readable) for p in files], "_file_id": [p.file_id for p in files],
+                     "_source_file": [str(p.path) for p in files], "_file_name": [p.path.name for p in files],
+                     "_loaded_at": pa.array([p.loaded_at for p in files], pa.timestamp("us"))})
     con.register("_ccq_lines", lines)
     con.register("_ccq_files", meta)
 
@@ -444,8 +446,8 @@ def _parse_and_insert(con, tbl: Table, files: list[_Prepared]) -> dict[str, int]
         SELECT s.* EXCLUDE (_scan_no), l.line_no AS _line_no, f._file_id, f._source_file, f._file_name, f._loaded_at,
                {problems} AS _problems
         FROM (SELECT *, _scan_no - min(_scan_no) OVER (PARTITION BY _ccq_file) + 1 AS _record_no FROM _ccq_stage) s
-        JOIN _ccq_lines l USING (_ccq_file, _record_no)
-        JOIN _ccq_files f USING (_ccq_file)"""
+        JOIN _ccq_files f USING (_ccq_file)
+        JOIN _ccq_lines l USING (_file_no, _record_no)"""
     )
     con.unregister("_ccq_lines")
     con.unregister("_ccq_files")
