@@ -258,9 +258,9 @@ def stage_validate(size: str, d: dict[str, Path]) -> dict:
 
 
 def _instance(d: dict[str, Path]):
-    from dagster import DagsterInstance
+    from orchestration.runs import instance
 
-    return DagsterInstance.local_temp(str(d["home"] / "dagster"))
+    return instance(d["home"] / "dagster")
 
 
 def _step_seconds(instance, run_id: str) -> dict[str, float]:

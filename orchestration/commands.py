@@ -75,13 +75,12 @@ def _run_pipeline(paths: Paths, days: list[str] | None = None, full_refresh: boo
     """Run the `refresh` job: load the given extract days (default: days with new or changed
     files), then build, validate, certify and publish. Returns True when a new snapshot was
     published, or when there was nothing to do."""
-    from dagster import DagsterInstance
-
     from ccq.ingest.landing import changed_days, loaded_files, skipped_landing
+    from orchestration.runs import instance as run_instance
     from orchestration.runs import reap_interrupted_runs, run_refresh
 
     _terminate_gracefully()
-    instance = DagsterInstance.get()
+    instance = run_instance(os.environ["DAGSTER_HOME"])
     for run_id in reap_interrupted_runs(instance):
         _say(f"run {run_id} was interrupted (its process is gone): recorded as failed")
     if days is None:

@@ -25,6 +25,22 @@ DAYS_TAG = "ccq/days"
 FULL_REFRESH_TAG = "ccq/full_refresh"
 
 
+# Dagster mirrors a run's stdout into its compute log and back through a `tail -F` process that it
+# stops when the run ends, which can cut off the last second of output (dagster-io/dagster#23336):
+# the end of a run, where a failure shows. Runs `ccq` executes in its own process write their own log
+# file instead; the daemon's runs keep Dagster's capture for its UI.
+NO_COMPUTE_LOG_CAPTURE = {"compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager",
+                                           "class": "NoOpComputeLogManager"}}
+
+
+def instance(dagster_home: str | os.PathLike):
+    """The Dagster instance of the runs `ccq` executes in its own process (run_refresh)."""
+    from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
+
+    return DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home), overrides=NO_COMPUTE_LOG_CAPTURE))
+
+
 def definitions():
     """The Definitions, with the dbt manifest parsed first if it is missing or stale."""
     from orchestration.resources import prepare_manifest
@@ -161,14 +177,11 @@ def run_once(home: Path, landing: Path, now: str) -> tuple[Paths, bool, dict | s
     benchmarks)."""
     import shutil
 
-    from dagster import DagsterInstance
-
     shutil.copytree(landing, home / "landing", dirs_exist_ok=True)
     os.environ["CCQ_HOME"] = str(home)
     os.environ["CCQ_NOW"] = now
     paths = Paths(home).ensure()
-    instance = DagsterInstance.local_temp(str(home / "dagster"))
     from ccq.ingest.landing import changed_days
 
-    ok, info = run_refresh(instance, paths, changed_days(paths))
+    ok, info = run_refresh(instance(paths.dagster_home), paths, changed_days(paths))
     return paths, ok, info
