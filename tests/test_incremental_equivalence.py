@@ -8,6 +8,7 @@ incremental models carry over from one refresh to the next."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 from datetime import date
 
 import pytest
@@ -60,3 +61,42 @@ def test_day_by_day_gives_the_whole_build(built, table):
     expected = sorted_rows(whole["snapshot"], COMPARED[table])
     assert expected, f"{table} is empty"
     assert sorted_rows(by_day[-1]["snapshot"], COMPARED[table]) == expected
+
+
+def test_a_refresh_rebuilds_only_what_data_can_change(built):
+    """The first refresh of a warehouse builds everything; a later one, the project unchanged,
+    leaves the seeds and the models computed from seeds alone as they were, with their tests."""
+    import json
+
+    from ccq.settings import Paths
+    from orchestration.dbt_models import _built_from_seeds_only
+
+    static = set(_built_from_seeds_only())
+    # The 11 seeds, and the models whose every ancestor is a seed.
+    assert static == {"cost_rates", "kpi_pairs", "kpi_targets", "people_parameters", "qa_parameters",
+                      "queue_parameters", "queues", "schedule_activities", "sites", "source_schedule", "spc_charts",
+                      "kpi_catalogue", "kpi_lineage", "metricflow_time_spine", "int_certification__kpi_models"}
+    _, _, by_day = built
+    home = Paths(Path(by_day[0]["log"]).parents[1])
+
+    def built_nodes(info) -> set[str]:
+        results = json.loads((home.dbt_target_dir / f"warehouse_models-{info['run_id'][:8]}" / "run_results.json")
+                             .read_text(encoding="utf-8"))["results"]
+        return {r["unique_id"] for r in results}
+
+    def names(nodes, kind):
+        return {n.split(".")[-1] for n in nodes if n.startswith(kind + ".")}
+
+    first, second = built_nodes(by_day[0]), built_nodes(by_day[1])
+    assert static - {"int_certification__kpi_models"} <= names(first, "seed") | names(first, "model")
+    assert not static & (names(second, "seed") | names(second, "model"))
+    assert not [t for t in second if t.startswith("test.") and "kpi_catalogue" in t]
+    assert [t for t in first if t.startswith("test.") and "kpi_catalogue" in t]
+    assert {"stg_acd__queue_events", "fct_queue_intervals"} <= names(second, "model")
+    # Its progress counts what dbt was asked to build, not what it left alone.
+    import re
+
+    log = Path(by_day[1]["log"]).read_text(encoding="utf-8")
+    step = log[log.index("  warehouse_models ..."):log.index("  warehouse_models done")]
+    said = re.findall(r"dbt (\d+) of (\d+) models, seeds and tests done", step)
+    assert said[-1] == (str(len(second)), str(len(second)))
