@@ -236,7 +236,10 @@ def dagster(ctx, **options) -> int:
                    "text cells are quoted)")
 @click.option("--raw", is_flag=True, help="with --format csv: the values exactly as stored, for programs")
 @click.option("--kpi", help="only this KPI")
-@click.option("--scope", help="only this scope id (a queue id, or * for the whole centre)")
+@click.option("--scope", help="only this scope id (a queue or agent id; all: the whole centre); "
+              "a table shows the whole centre by default, a CSV every scope")
+@click.option("--scope-type", type=click.Choice(["all", "site", "queue", "call_type", "direction", "team", "supervisor",
+                                                  "agent"]), help="only scopes of this type (all: the whole centre)")
 @click.option("--period", type=DAY, help="only the period starting on this date (YYYY-MM-DD)")
 @click.pass_context
 def kpis(ctx, **options) -> int:

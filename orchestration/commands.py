@@ -346,9 +346,10 @@ def cmd_dagster(args) -> int:
         return 0
 
 
-def cmd_kpis(args) -> int:
-    from tabulate import tabulate
+SCOPE_ORDER = ("all", "site", "queue", "call_type", "direction", "team", "supervisor", "agent")
 
+
+def cmd_kpis(args) -> int:
     from ccq.export import write_csv
     from ccq.publish import connect_snapshot
 
@@ -360,30 +361,82 @@ def cmd_kpis(args) -> int:
     except FileNotFoundError as e:
         _say(str(e))
         return 1
-    where, params = ["grain = ?"], [args.grain]
-    if args.kpi:
-        where.append("kpi = ?")
-        params.append(args.kpi)
-    if args.scope:
-        where.append("scope_id = ?")
-        params.append(args.scope)
+    scope = "*" if args.scope in ("all", "centre", "center") else args.scope
+    # A table is for reading: the whole centre unless asked otherwise. A CSV is for exporting: every scope.
+    scope_type = args.scope_type or (None if scope or args.format == "csv" else "all")
+    where, params = ["v.grain = ?"], [args.grain]
+    for column, value in (("v.kpi", args.kpi), ("v.scope_id", scope), ("v.scope_type", scope_type)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
     if args.period:
-        where.append("cast(period_start as date) = cast(? as date)")
+        where.append("cast(v.period_start as date) = cast(? as date)")
         params.append(args.period)
-    df = con.execute(
-        f"""SELECT kpi, {'cast(period_start as date)' if args.grain in ('day', 'week', 'month') else 'period_start'} AS period_start,
-                   scope_type, scope_id, numerator, denominator,
-                   value, unit, target, status, certified, certification_reason
-            FROM marts.kpi_values WHERE {' AND '.join(where)}
-            ORDER BY period_start, scope_type, scope_id, kpi""",
-        params,
-    ).df()
-    con.close()
+    daily = args.grain in ("day", "week", "month")
+    try:
+        df = con.execute(
+            f"""SELECT v.kpi, {'cast(v.period_start as date)' if daily else 'v.period_start'} AS period_start,
+                       v.scope_type, v.scope_id, v.numerator, v.denominator,
+                       v.value, v.unit, v.target, v.status, v.certified, v.certification_reason,
+                       c.label, v.direction, v.period_start - v.period_start_utc AS utc_offset
+                FROM marts.kpi_values v LEFT JOIN marts.kpi_catalogue c USING (kpi)
+                WHERE {' AND '.join(where)}
+                ORDER BY v.period_start, list_position(?, v.scope_type), v.scope_id, c.display_order, v.kpi""",
+            [*params, list(SCOPE_ORDER)],
+        ).df()
+        if df.empty:
+            scopes = [r[0] for r in con.execute(
+                "SELECT DISTINCT scope_type FROM marts.kpi_values WHERE grain = ? ORDER BY 1", [args.grain]).fetchall()]
+    finally:
+        con.close()
+    if df.empty:
+        asked = ", ".join(f"{k} {v}" for k, v in (("--kpi", args.kpi), ("--scope", args.scope),
+                                                   ("--scope-type", scope_type), ("--period", args.period)) if v)
+        _say(f"no published KPI values at grain {args.grain}" + (f" for {asked}" if asked else "")
+             + (f"; scope types at this grain: {', '.join(scopes)} (the whole centre is --scope all)" if scopes else ""))
+        return 1
     if args.format == "csv":  # spreadsheet-safe unless --raw (ccq.export)
-        write_csv(df, sys.stdout, raw=args.raw)
+        write_csv(df.drop(columns=["label", "direction", "utc_offset"]), sys.stdout, raw=args.raw)
     else:
-        print(tabulate(df, headers="keys", tablefmt="simple", showindex=False, floatfmt=".4g"))
+        print(_kpi_table(df, daily))
     return 0
+
+
+def _first_reason(reasons) -> str:
+    from ccq.display import is_missing
+
+    if is_missing(reasons) or not str(reasons).strip():
+        return "no"
+    each = [r.strip() for r in str(reasons).split(";") if r.strip()]
+    return f"no: {each[0]}" + (f" (and {len(each) - 1} more: --format csv has them all)" if len(each) > 1 else "")
+
+
+def _kpi_table(df, daily: bool) -> str:
+    """KPI values as a manager reads them: labels, units and words, the local time with its UTC
+    offset (a fall-back day has two 01:30s)."""
+    from tabulate import tabulate
+
+    from ccq.display import format_value, is_missing
+
+    def period(r) -> str:
+        if daily:
+            return f"{r.period_start:%Y-%m-%d}"
+        minutes = int(r.utc_offset.total_seconds() // 60)
+        return f"{r.period_start:%Y-%m-%d %H:%M} {'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+    def target(r) -> str:
+        if is_missing(r.target):
+            return ""
+        return ("≤ " if r.direction == "lower_is_better" else "≥ ") + format_value(r.target, r.unit)
+
+    rows = [(r.label if not is_missing(r.label) else r.kpi, period(r),
+             "whole centre" if r.scope_type == "all" else f"{r.scope_type.replace('_', ' ')} {r.scope_id}",
+             format_value(r.value, r.unit), target(r),
+             "" if is_missing(r.status) else str(r.status).replace("_", " "),
+             "yes" if not is_missing(r.certified) and bool(r.certified) else _first_reason(r.certification_reason))
+            for r in df.itertuples(index=False)]
+    return tabulate(rows, headers=["KPI", "Period" if daily else "Period (local time, UTC offset)", "Scope", "Value",
+                                   "Target", "Status", "Certified"], tablefmt="simple", disable_numparse=True)
 
 
 def cmd_contract(args) -> int:

@@ -1,0 +1,72 @@
+"""A published value as a person reads it, in the same words in the app and on the command line:
+units, rounding half up, times as m:ss. Formatting only; no KPI arithmetic happens here."""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import pandas as pd
+
+
+def is_missing(value: object) -> bool:
+    """None, NaN, NaT or pd.NA (what a missing cell comes back as depends on the column type)."""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _decimal(value: float) -> Decimal:
+    # repr() is the shortest decimal that round-trips, so 0.8125 stays 0.8125 and halves round
+    # up as a person would (81.3%), not half-to-even as float formatting does (81.2%).
+    return Decimal(repr(float(value)))
+
+
+def _round(d: Decimal, places: int = 0) -> Decimal:
+    return d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def format_value(value: object, unit: str | None) -> str:
+    if is_missing(value):
+        return "—"
+    d = _decimal(value)  # type: ignore[arg-type]
+    if unit == "ratio":
+        return f"{_round(d * 100, 1):,}%"
+    if unit == "seconds":
+        return _seconds(int(_round(d)))
+    if unit in ("contacts", "count"):
+        return f"{int(_round(d)):,}"
+    if unit == "per_1000":
+        # stored as the plain ratio (complaints / handled); shown per 1,000
+        return f"{_round(d * 1000, 2):,}‰"
+    if unit == "hours":
+        return f"{_round(d, 1):,} h"
+    if unit == "per_hour":
+        return f"{_round(d, 1):,}/h"
+    if unit in ("agents", "score"):
+        return f"{_round(d, 1):,}"
+    return f"{_round(d, 2):,}"
+
+
+def format_change(change: object, unit: str | None) -> str | None:
+    """A change between two published values (value - earlier value), signed, in display units:
+    percentage points for ratios."""
+    if is_missing(change):
+        return None
+    d = _decimal(change)  # type: ignore[arg-type]
+    sign = "+" if d > 0 else ("-" if d < 0 else "±")
+    magnitude = abs(d)
+    if unit == "ratio":
+        return f"{sign}{_round(magnitude * 100, 1):,} pp"
+    if unit == "per_1000":
+        return f"{sign}{_round(magnitude * 1000, 2):,}‰"
+    return f"{sign}{format_value(float(magnitude), unit)}"
+
+
+def _seconds(total: int) -> str:
+    if total < 60:
+        return f"{total}s"
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{seconds:02d}"
+    return f"{minutes}:{seconds:02d}"
