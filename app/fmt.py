@@ -80,10 +80,11 @@ def format_published(iso: str | None, lang: str) -> str:
 
 
 def format_as_of(value: object) -> str | None:
+    """When the newest extract was loaded: stored in UTC, as every load time."""
     if is_missing(value):
         return None
     try:
-        return f"{value:%Y-%m-%d %H:%M}"  # type: ignore[str-format]
+        return f"{value:%Y-%m-%d %H:%M} UTC"  # type: ignore[str-format]
     except (TypeError, ValueError):
         return str(value)
 

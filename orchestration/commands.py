@@ -327,7 +327,9 @@ def _ingest_anonymous_bank(paths: Paths) -> None:
 def cmd_app(args) -> int:
     paths = _use_home(args)
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP_DIR / "streamlit_app.py"),
-           "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+           "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           # A reader's app: no Deploy button or developer menu.
+           "--client.toolbarMode", "viewer"]
     _say(f"starting the app on http://localhost:{args.port} (reading {paths.publish_dir}); Ctrl+C stops it")
     try:
         return subprocess.call(cmd, env={**os.environ, "CCQ_HOME": str(paths.home)})

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
@@ -264,6 +265,8 @@ def test_formatting():
     assert fmt.period_label("2026-03-02", "week", "en") == "2026-W10 (2 Mar – 8 Mar)"
     assert fmt.period_label("2026-03-01", "month", "zh") == "2026年3月"
     assert fmt.format_published("2026-03-05T06:12:30.123456+00:00", "en") == "2026-03-05 06:12 UTC"
+    # Load times are stored in UTC without a zone: they say so, as the sidebar's publish time does.
+    assert fmt.format_as_of(pd.Timestamp("2026-03-05 06:12:30")) == "2026-03-05 06:12 UTC"
     assert _plain(fmt.md_escape("costs $5 *now* :red[x]")) == "costs $5 *now* :red[x]"
 
 
