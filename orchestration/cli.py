@@ -238,8 +238,7 @@ def dagster(ctx, **options) -> int:
 @click.option("--kpi", help="only this KPI")
 @click.option("--scope", help="only this scope id (a queue or agent id; all: the whole centre); "
               "a table shows the whole centre by default, a CSV every scope")
-@click.option("--scope-type", type=click.Choice(["all", "site", "queue", "call_type", "direction", "team", "supervisor",
-                                                  "agent"]), help="only scopes of this type (all: the whole centre)")
+@click.option("--scope-type", type=click.Choice(commands.SCOPE_ORDER), help="only scopes of this type (all: the whole centre)")
 @click.option("--period", type=DAY, help="only the period starting on this date (YYYY-MM-DD)")
 @click.pass_context
 def kpis(ctx, **options) -> int:

@@ -363,7 +363,7 @@ def cmd_kpis(args) -> int:
     except FileNotFoundError as e:
         _say(str(e))
         return 1
-    scope = "*" if args.scope in ("all", "centre", "center") else args.scope
+    scope = "*" if args.scope == "all" else args.scope
     # A table is for reading: the whole centre unless asked otherwise. A CSV is for exporting: every scope.
     scope_type = args.scope_type or (None if scope or args.format == "csv" else "all")
     where, params = ["v.grain = ?"], [args.grain]

@@ -10,7 +10,6 @@
    snapshot.
 """
 
-import functools
 import os
 import shutil
 import time
@@ -19,6 +18,7 @@ from typing import Any, Mapping
 
 from dagster import AssetExecutionContext, Config, Failure, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 from pydantic import Field
 
 from ccq.quality import record_dbt_tests
@@ -104,18 +104,12 @@ def _node_name(context: AssetExecutionContext, key) -> str:
     return context.assets_def.specs_by_key[key].metadata["dagster_dbt/unique_id"].split(".")[-1]
 
 
-def _manifest_nodes() -> dict:
-    import json
-
-    return json.loads(Path(dbt_project.manifest_path).read_text(encoding="utf-8"))["nodes"]
-
-
-@functools.cache
-def _built_from_seeds_only() -> tuple[str, ...]:
+def built_from_seeds_only(manifest: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
     """The seeds and the models computed from seeds alone (the KPI catalogue, its lineage, the
-    time spine): what they hold changes only with the project, which a changed project rebuilds
-    whole. Excluding them also excludes their tests; their last outcomes stay recorded."""
-    nodes = _manifest_nodes()
+    time spine), and their tests: what they hold changes only with the project, which a changed
+    project rebuilds whole. Excluding the nodes excludes their tests too (dbt's eager indirect
+    selection); the tests' last outcomes stay recorded."""
+    nodes = manifest["nodes"]
     static: dict[str, bool] = {}
 
     def from_seeds_only(uid: str) -> bool:
@@ -125,24 +119,15 @@ def _built_from_seeds_only() -> tuple[str, ...]:
                 node["resource_type"] == "model" and all(from_seeds_only(p) for p in node["depends_on"]["nodes"])))
         return static[uid]
 
-    return tuple(sorted(n["name"] for uid, n in nodes.items()
-                        if n["resource_type"] in ("seed", "model") and from_seeds_only(uid)))
+    built = frozenset(n["name"] for uid, n in nodes.items() if n["resource_type"] in ("seed", "model") and from_seeds_only(uid))
+    tests = frozenset(n["name"] for n in nodes.values() if n["resource_type"] == "test"
+                      and any(p.split(".")[-1] in built for p in n["depends_on"]["nodes"]))
+    return built, tests
 
 
-@functools.cache
-def _left_alone() -> frozenset[str]:
-    """What excluding _built_from_seeds_only() leaves out: those nodes and every test of one of
-    them (dbt's eager indirect selection)."""
-    static = set(_built_from_seeds_only())
-    tests = {n["name"] for n in _manifest_nodes().values() if n["resource_type"] == "test"
-             and any(p.split(".")[-1] in static for p in n["depends_on"]["nodes"])}
-    return frozenset(static | tests)
-
-
-def _unchanged(context: AssetExecutionContext):
+def _unchanged(context: AssetExecutionContext, static: frozenset[str]):
     """What the steps after this one wait for, of what it did not rebuild: Dagster skips a step
     whose upstream outputs in the run were not all yielded."""
-    static = set(_built_from_seeds_only())
     for key in context.selected_asset_keys:
         if _node_name(context, key) in static:
             yield Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key),
@@ -156,15 +141,18 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Wareh
     # dbt's file log at debug level (every statement it sends) cost a seventh of a build's CPU; the
     # statements are in the target folder's compiled and run SQL anyway.
     args = ["build", "--exclude-resource-type", "unit_test", "--log-level-file", "info",
-            *(["--full-refresh"] if full_refresh else []),
-            # Each dbt node costs about 35 ms of dbt's own time, whatever its data: at the scale of a
-            # day's refresh, nodes that cannot have changed are most of a refresh's cost.
-            *(["--exclude", " ".join(_built_from_seeds_only())] if not with_static else [])]
+            *(["--full-refresh"] if full_refresh else [])]
+    static, static_tests = frozenset(), frozenset()
+    if not with_static:
+        # Each dbt node costs about 35 ms of dbt's own time, whatever its data: at the scale of a
+        # day's refresh, nodes that cannot have changed are most of a refresh's cost.
+        manifest, _, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+        static, static_tests = built_from_seeds_only(manifest)
+        args += ["--exclude", " ".join(sorted(static))]
     target = _target_path(warehouse.paths.dbt_target_dir, f"{context.op.name}-{context.run_id[:8]}")
     invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
-    if not with_static:  # first: Dagster wants a multi-asset's outputs in dependency order
-        yield from _unchanged(context)
-    yield from _with_progress(context, invocation.stream(), frozenset() if with_static else _left_alone())
+    yield from _unchanged(context, static)  # first: Dagster wants a multi-asset's outputs in dependency order
+    yield from _with_progress(context, invocation.stream(), static | static_tests)
     # The events end before the dbt process does; the warehouse is free once it has exited.
     succeeded = invocation.is_successful()
     _keep_partial_parse(target)
