@@ -108,6 +108,15 @@
             {%- if provisional and provisional not in ns.model.measures -%}
                 {{ exceptions.raise_compiler_error("KPI " ~ metric.name ~ ": provisional_measure " ~ provisional ~ " is not a measure of " ~ ns.model.name) }}
             {%- endif -%}
+            {%- set until = meta.get('provisional_until_measure') -%}
+            {%- if (provisional and not until) or (until and (not provisional or until not in ns.model.measures)) -%}
+                {{ exceptions.raise_compiler_error("KPI " ~ metric.name ~ ": provisional_measure and provisional_until_measure (when the open outcomes close) go together, both measures of " ~ ns.model.name) }}
+            {%- endif -%}
+            {%- set all_grains = ccq.kpi_grains() | map(attribute='grain') | list -%}
+            {%- set grains = meta.get('grains') or all_grains -%}
+            {%- for g in grains if g not in all_grains -%}
+                {{ exceptions.raise_compiler_error("KPI " ~ metric.name ~ ": grain " ~ g ~ " is not one of " ~ all_grains | join(', ')) }}
+            {%- endfor -%}
             {%- set allowed = ['all'] + ns.model.scopes | map(attribute='scope_type') | list -%}
             {%- set scopes = meta.get('scopes') or allowed -%}
             {%- for s in scopes if s not in allowed -%}
@@ -123,7 +132,9 @@
                 'numerator': numerator,
                 'denominator': denominator,
                 'provisional': provisional,
+                'provisional_until': until,
                 'scopes': scopes,
+                'grains': grains if meta.get('grains') else none,
                 'order': meta.get('order', 1000),
             }) -%}
         {%- endif -%}

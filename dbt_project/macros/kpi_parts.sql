@@ -28,7 +28,8 @@ rebuild_from as (
 {%- set sm_kpis = kpis | selectattr('semantic_model', 'equalto', name) | list %}
 {%- set measure_names = (sm_kpis | map(attribute='numerator') | list)
         + (sm_kpis | selectattr('denominator') | map(attribute='denominator') | list)
-        + (sm_kpis | selectattr('provisional') | map(attribute='provisional') | list) %}
+        + (sm_kpis | selectattr('provisional') | map(attribute='provisional') | list)
+        + (sm_kpis | selectattr('provisional_until') | map(attribute='provisional_until') | list) %}
 {%- set measure_names = measure_names | unique | list | sort %}
 
 {#- The fact's rows with their booking time and scope columns, read again by every grain rather
@@ -131,10 +132,17 @@ rebuild_from as (
         end as {{ ccq.type_double() }}), 6) as denominator,
         cast(case kpis.kpi
             {%- for kpi in sm_kpis %} when '{{ kpi.kpi }}' then {{ kpi.provisional or 'null' }}{% endfor %}
-        end as {{ ccq.type_double() }}) as provisional
+        end as {{ ccq.type_double() }}) as provisional,
+        cast(case kpis.kpi
+            {%- for kpi in sm_kpis %} when '{{ kpi.kpi }}' then {{ kpi.provisional_until or 'null' }}{% endfor %}
+        end as {{ dbt.type_timestamp() }}) as provisional_until
     from {{ name }}__parts as parts
     join ({{ ccq.string_rows(['kpi', 'scope_type'], kpi_scopes) }}) as kpis
         on parts.scope_type = kpis.scope_type
+    {#- A KPI defined for some grains only (meta grains: attrition per month) has no row at the others. #}
+    {%- for kpi in sm_kpis if kpi.grains %}
+    {{ 'where' if loop.first else 'and' }} (kpis.kpi <> '{{ kpi.kpi }}' or parts.grain in ('{{ kpi.grains | join("', '") }}'))
+    {%- endfor %}
 
 )
 

@@ -33,7 +33,7 @@
 {%- endif %}
 
 {% for relation in parts %}
-select kpi, grain, period_start, period_start_utc, scope_type, scope_id, numerator, denominator, provisional, _loaded_at
+select kpi, grain, period_start, period_start_utc, scope_type, scope_id, numerator, denominator, provisional, provisional_until, _loaded_at
 from {{ relation }}
 {{ 'union all' if not loop.last }}
 {%- endfor %}

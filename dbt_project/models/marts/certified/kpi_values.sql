@@ -32,6 +32,8 @@ valued as (
         parts.scope_id,
         parts.numerator,
         parts.denominator,
+        parts.provisional,
+        parts.provisional_until,
         catalogue.unit,
         {{ ccq.kpi_value('catalogue.metric_type', 'parts.numerator', 'parts.denominator') }} as value
     from parts
@@ -169,6 +171,8 @@ select
     targeted.direction,
     case
         when targeted.value is null or targeted.target is null then null
+        -- An outcome still open (FCR's re-contact window) is not judged against its target yet.
+        when targeted.provisional > 0 then null
         when targeted.direction = 'higher_is_better' then
             case when targeted.value >= targeted.target then 'met'
                  when targeted.value >= targeted.warning then 'at_risk'
@@ -178,6 +182,7 @@ select
                  when targeted.value <= targeted.warning then 'at_risk'
                  else 'missed' end
     end as status,
+    case when targeted.provisional > 0 then targeted.provisional_until end as provisional_until,
     targeted.owner_role,
     targeted.first_action,
     targeted.previous_value,

@@ -115,5 +115,7 @@ select
     end as qa_effect,
     -- Evaluations can still arrive for the after window until it closes: the effect of the
     -- period may change, so the period is provisional (certification reads this measure).
-    case when is_completed = 1 and after_to > {{ ccq.ccq_now() }} then 1 else 0 end as is_effect_provisional
+    case when is_completed = 1 and after_to > {{ ccq.ccq_now() }} then 1 else 0 end as is_effect_provisional,
+    -- When a provisional effect becomes final: the app says "provisional until" this.
+    case when is_completed = 1 and after_to > {{ ccq.ccq_now() }} then after_to end as effect_final_at
 from organised

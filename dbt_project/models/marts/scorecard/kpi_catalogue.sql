@@ -20,6 +20,8 @@ select
     {{ ccq.sql_literal(kpi.meta.get('provisional_note', 'records whose outcome is not known yet') if kpi.provisional else none) }} as provisional_note,
     {{ ccq.sql_literal(ccq.kpi_raw_lineage(sm.model_unique_id, sm.descriptive_sources) | join(', ')) }} as lineage,
     {{ ccq.sql_literal(kpi.scopes | join(', ')) }} as scopes,
+    {{ ccq.sql_literal((kpi.grains or ccq.kpi_grains() | map(attribute='grain') | list) | join(', ')) }} as grains,
+    {{ 'true' if kpi.meta.get('headline') else 'false' }} as is_headline,
     {{ loop.index }} as display_order,
     {{ ccq.sql_literal(kpi.metric_type) }} as metric_type,
     {{ ccq.sql_literal(kpi.numerator) }} as numerator_measure,
