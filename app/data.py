@@ -43,12 +43,14 @@ _CACHE = dict(show_spinner=False, max_entries=256)
 # then come back empty rather than failing the page.
 VALUE_COLUMNS = (
     "kpi", "value", "unit", "target", "warning", "direction", "status", "owner_role", "first_action",
+    "owner_role_zh", "first_action_zh", "provisional_until",
     "certified", "certification_reason", "numerator", "denominator", "as_of", "data_through",
     "previous_value", "change_vs_previous", "year_ago_value", "change_vs_year_ago",
 )
 CATALOGUE_COLUMNS = (
     "kpi", "label", "label_zh", "description", "formula", "unit", "area", "booked_by", "parameters",
-    "variants", "lineage", "scopes", "display_order", "metric_type", "semantic_model", "model",
+    "variants", "lineage", "scopes", "grains", "is_headline", "display_order", "metric_type", "semantic_model",
+    "model",
 )
 
 
@@ -169,6 +171,15 @@ def targets(path: str) -> pd.DataFrame:
 
 
 @st.cache_data(**_CACHE)
+def currency(path: str) -> str | None:
+    """The ISO code money is reported in: the cost rates' one currency (fct_site_cost_days assumes one)."""
+    if not has(path, "reference.cost_rates"):
+        return None
+    df = _query(path, "SELECT DISTINCT currency FROM reference.cost_rates WHERE currency IS NOT NULL")
+    return str(df["currency"].iloc[0]) if len(df) == 1 else None
+
+
+@st.cache_data(**_CACHE)
 def queues(path: str) -> pd.DataFrame:
     """Every queue measured: configured, or registered from the data (is_configured false)."""
     return _query(
@@ -221,6 +232,39 @@ def periods(path: str, grain: str) -> list[str]:
         [grain],
     )
     return [period_key(ts) for ts in df["period_start"]]
+
+
+@st.cache_data(**_CACHE)
+def data_through(path: str) -> date | None:
+    """The last day any loaded extract covers: a period ending after it is still partial."""
+    df = _query(path, "SELECT max(data_through) AS d FROM marts.kpi_values")
+    value = df["d"].iloc[0] if not df.empty else None
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+
+
+def is_partial(key: str, grain: str, through: date | None) -> bool:
+    """A period whose last day is after the data's last day (calendar arithmetic, no KPI)."""
+    if through is None:
+        return False
+    return period_bounds(key, grain)[1] - timedelta(days=1) > through
+
+
+@st.cache_data(**_CACHE)
+def spc_signals(path: str, start: date, end: date, scope_type: str, scope_id: str) -> pd.DataFrame:
+    """Control-chart points flagged as signals in [start, end) for one scope, at every chart grain."""
+    if not has(path, "marts.spc_points"):
+        return pd.DataFrame(columns=["kpi", "grain", "period_start", "value", "unit", "signal_rules"])
+    wanted = ("kpi", "grain", "period_start", "value", "unit", "signal_rules")
+    return _query(
+        path,
+        f"""
+        SELECT {_select(path, 'marts.spc_points', wanted)}
+        FROM marts.spc_points
+        WHERE is_signal AND scope_type = ? AND scope_id = ? AND period_start >= ? AND period_start < ?
+        ORDER BY period_start, kpi
+        """,
+        [scope_type, scope_id, start, end],
+    )
 
 
 @st.cache_data(**_CACHE)

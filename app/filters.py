@@ -16,7 +16,7 @@ from datetime import date
 import streamlit as st
 
 from app import data
-from app.fmt import format_published, period_label
+from app.fmt import day_label, format_published, period_label
 from app.i18n import DEFAULT_LANG, LANGUAGES, lang_or_default, t
 
 ALL_QUEUES = "*"
@@ -107,10 +107,19 @@ def sidebar(container, snap: data.Snapshot, lang: str) -> Selection:
     period_keys = data.periods(snap.path, grain)
     period = None
     if period_keys:
-        _seed("period", period_keys, period_keys[0])
-        period = container.selectbox(
-            t("period", lang), period_keys, format_func=lambda k: period_label(k, grain, lang), key=_key("period")
-        )
+        # The last complete period by default: a month two days old against a whole one misleads.
+        # The partial one stays on offer, labelled as such.
+        through = data.data_through(snap.path)
+        partial = {k for k in period_keys if data.is_partial(k, grain, through)}
+        complete = [k for k in period_keys if k not in partial]
+        _seed("period", period_keys, complete[0] if complete else period_keys[0])
+
+        def label(k: str) -> str:
+            if k in partial:
+                return f"{period_label(k, grain, lang)} ({t('partial_suffix', lang, through=day_label(through, lang))})"
+            return period_label(k, grain, lang)
+
+        period = container.selectbox(t("period", lang), period_keys, format_func=label, key=_key("period"))
 
     queue = _one_or_all(container, "queue", queue_labels(snap.path, lang), ALL_QUEUES, "all_queues", lang)
     site = _one_or_all(container, "site", site_labels(snap.path), ALL, "all_sites", lang)

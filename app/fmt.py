@@ -20,14 +20,15 @@ def axis_unit(unit: str | None) -> str:
     return {"ratio": "%", "per_1000": "‰", "seconds": "s", "hours": "h", "per_hour": "/h"}.get(unit or "", "")
 
 
-def format_target(target: object, warning: object, unit: str | None, direction: str | None, lang: str) -> str:
+def format_target(target: object, warning: object, unit: str | None, direction: str | None, lang: str,
+                  currency: str | None = None) -> str:
     if is_missing(target):
         return t("no_target", lang)
     op = "≤" if direction == "lower_is_better" else "≥"
-    text = t("target_line", lang, op=op, target=format_value(target, unit))
+    text = t("target_line", lang, op=op, target=format_value(target, unit, currency))
     if not is_missing(warning):
         sep = "，" if lang_or_default(lang) == "zh" else " · "
-        text += sep + t("warning_line", lang, warning=format_value(warning, unit))
+        text += sep + t("warning_line", lang, warning=format_value(warning, unit, currency))
     return text
 
 
@@ -65,6 +66,24 @@ def period_label(key: str, grain: str, lang: str) -> str:
     if zh:
         return f"{d:%Y-%m-%d} {weekday}"
     return f"{weekday} {d.day} {MONTHS_EN[d.month - 1][:3]} {d.year}"
+
+
+def day_label(d: date | datetime, lang: str) -> str:
+    """A calendar day as a reader writes it: 5 Dec 2026, or 2026年12月5日."""
+    if lang_or_default(lang) == "zh":
+        return f"{d.year}年{d.month}月{d.day}日"
+    return f"{d.day} {MONTHS_EN[d.month - 1][:3]} {d.year}"
+
+
+def format_moment(value: object, lang: str) -> str | None:
+    """A UTC timestamp from the marts: the day, and the time with its zone unless it is midnight."""
+    if is_missing(value):
+        return None
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    text = day_label(when, lang)
+    if (when.hour, when.minute) != (0, 0):
+        text += f" {when:%H:%M} UTC"
+    return text
 
 
 def format_published(iso: str | None, lang: str) -> str:

@@ -65,14 +65,15 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def table(df: pd.DataFrame, name: str, lang: str, column_config: dict | None = None, **kwargs) -> None:
+def table(df: pd.DataFrame, name: str, lang: str, column_config: dict | None = None,
+          csv: pd.DataFrame | None = None, **kwargs) -> None:
     """A table and its CSV. The CSV keeps raw codes and values as headers and cells so it loads
-    back cleanly, but text a spreadsheet would run as a formula is neutralised (ccq.export); the
-    BOM lets Excel read Chinese text."""
+    back cleanly (`csv`, when the table shows formatted text), but text a spreadsheet would run
+    as a formula is neutralised (ccq.export); the BOM lets Excel read Chinese text."""
     st.dataframe(df, hide_index=True, column_config=column_config, **kwargs)
     st.download_button(
         t("download_csv", lang),
-        data=csv_download(df),
+        data=csv_download(df if csv is None else csv),
         file_name=f"ccq-{_slug(name)}.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -86,15 +87,67 @@ def csv_name(sel: filters.Selection, page: str) -> str:
     return f"{page}-{sel.grain}-{sel.period}-{scope_type}-{scope_id.replace('*', 'all')}"
 
 
-def tile(row, label: str, lang: str, spark: list[float] | None = None) -> None:
-    """One KPI: value, change, target and status, certification, owner and first action."""
+def owner(row, lang: str) -> str | None:
+    """The owner role in the reader's language (the target row's Chinese column, else English)."""
+    zh = text(getattr(row, "owner_role_zh", None)) if lang == "zh" else None
+    return zh or text(row.owner_role)
+
+
+def first_action(row, lang: str) -> str | None:
+    zh = text(getattr(row, "first_action_zh", None)) if lang == "zh" else None
+    return zh or text(row.first_action)
+
+
+def is_provisional(row) -> bool:
+    return not fmt.is_missing(getattr(row, "provisional_until", None))
+
+
+def status_text(row, lang: str) -> str:
+    """What the status column says: met/at risk/missed, provisional until when, or no target."""
+    if fmt.is_missing(row.value):
+        return t("no_data", lang)
+    if is_provisional(row):
+        return t("provisional_until", lang, when=fmt.format_moment(row.provisional_until, lang))
+    return fmt.status_label(text(row.status), lang)
+
+
+def status_badge(row, lang: str) -> str:
+    if is_provisional(row):
+        return f":violet-badge[:material/hourglass_top: {fmt.md_escape(status_text(row, lang))}]"
+    status = text(row.status)
+    return f":{fmt.status_colour(status)}-badge[{fmt.status_label(status, lang)}]"
+
+
+def short_target(row, currency: str | None = None) -> str:
+    """≥ 80.0%: the target with its direction, in the KPI's unit; empty without a target."""
+    if fmt.is_missing(row.target):
+        return ""
+    op = "≤" if text(row.direction) == "lower_is_better" else "≥"
+    return f"{op} {fmt.format_value(row.target, text(row.unit), currency)}"
+
+
+def defined_here(rows: pd.DataFrame, grain: str, scope_type: str) -> pd.DataFrame:
+    """The KPIs whose definition covers this grain and scope (catalogue grains and scopes):
+    attrition is monthly, offered has no agent scope; KPIs without a definition stay."""
+    def covers(listed: object, wanted: str) -> bool:
+        return fmt.is_missing(listed) or not str(listed).strip() or wanted in [x.strip() for x in str(listed).split(",")]
+    keep = [covers(sc, scope_type) and covers(gr, grain)
+            for sc, gr in zip(rows.get("scopes", [None] * len(rows)), rows.get("grains", [None] * len(rows)))]
+    return rows[keep]
+
+
+def tile(row, label: str, lang: str, spark: list[float] | None = None, compare: bool = True,
+         details: bool = True, currency: str | None = None) -> None:
+    """One KPI: value, change, target and status, certification, owner and first action.
+    `compare` is off for a partial period (part of a month against a whole one misleads);
+    `details` off gives the compact headline tile (owner and action are in the exceptions)."""
     has_value = not fmt.is_missing(row.value)
     unit = text(row.unit)
-    delta = fmt.format_change(getattr(row, "change_vs_previous", None), unit) if has_value else None
+    delta = fmt.format_change(getattr(row, "change_vs_previous", None), unit, currency) if has_value and compare else None
     lower_better = text(row.direction) == "lower_is_better"
     st.metric(
         label,
-        fmt.format_value(row.value, unit) if has_value else t("no_data", lang),
+        fmt.format_value(row.value, unit, currency) if has_value else t("no_data", lang),
         delta=delta,
         delta_color="inverse" if lower_better else ("normal" if text(row.direction) else "off"),
         delta_description=t("vs_previous", lang) if delta else None,
@@ -107,29 +160,36 @@ def tile(row, label: str, lang: str, spark: list[float] | None = None) -> None:
         st.caption(t("no_data_help", lang))
         return
     certified = bool(row.certified) if not fmt.is_missing(row.certified) else False
-    status = text(row.status)
-    badges = [f":{fmt.status_colour(status)}-badge[{fmt.status_label(status, lang)}]"]
+    badges = [status_badge(row, lang)]
     if certified:
         badges.append(f":blue-badge[:material/verified: {t('certified', lang)}]")
-    else:
+    elif not is_provisional(row):  # provisional says why it is not certified yet
         badges.append(f":violet-badge[:material/warning: {t('not_certified', lang)}]")
     st.markdown(" ".join(badges))
-    st.caption(fmt.md_escape(fmt.format_target(row.target, row.warning, unit, row.direction, lang)))
-    year_ago = fmt.format_change(getattr(row, "change_vs_year_ago", None), unit)
-    st.caption(fmt.md_escape(t("vs_year_ago", lang, change=year_ago) if year_ago else t("no_year_ago", lang)))
-    if text(row.owner_role):
-        st.caption(f"**{t('owner', lang)}:** {fmt.md_escape(row.owner_role)}")
-    if text(row.first_action):
-        st.caption(f"**{t('first_action', lang)}:** {fmt.md_escape(row.first_action)}")
-    if not certified:
+    st.caption(fmt.md_escape(fmt.format_target(row.target, row.warning, unit, row.direction, lang, currency)))
+    if not details:
+        if not certified and not is_provisional(row):
+            reason = text(row.certification_reason) or t("reason_unknown", lang)
+            st.warning(t("not_certified_reason", lang, reason=fmt.md_escape(reason)), icon=":material/warning:")
+        return
+    year_ago = fmt.format_change(getattr(row, "change_vs_year_ago", None), unit, currency)
+    if year_ago and compare:
+        st.caption(fmt.md_escape(t("vs_year_ago", lang, change=year_ago)))
+    if owner(row, lang):
+        st.caption(f"**{t('owner', lang)}:** {fmt.md_escape(owner(row, lang))}")
+    if first_action(row, lang):
+        st.caption(f"**{t('first_action', lang)}:** {fmt.md_escape(first_action(row, lang))}")
+    if not certified and not is_provisional(row):
         reason = text(row.certification_reason) or t("reason_unknown", lang)
         st.warning(t("not_certified_reason", lang, reason=fmt.md_escape(reason)), icon=":material/warning:")
 
 
-def tiles(sel: filters.Selection, rows: pd.DataFrame, per_row: int = 3, sparklines: bool = True) -> None:
+def tiles(sel: filters.Selection, rows: pd.DataFrame, per_row: int = 3, sparklines: bool = True,
+          compare: bool = True, details: bool = True) -> None:
     """Tiles for the given scorecard rows, in their order, with the last periods as sparklines."""
     lang = sel.lang
     labels = kpi_labels(sel.snapshot.path, lang)
+    currency = data.currency(sel.snapshot.path)
     spark: dict[str, list[float]] = {}
     if sparklines and not rows.empty:
         hist = data.history(sel.snapshot.path, sel.grain, sel.period, *sel.scope)
@@ -140,7 +200,36 @@ def tiles(sel: filters.Selection, rows: pd.DataFrame, per_row: int = 3, sparklin
         columns = st.columns(per_row)
         for column, row in zip(columns, records[start:start + per_row]):
             with column, st.container(border=True):
-                tile(row, labels.get(row.kpi, row.kpi), lang, spark.get(row.kpi))
+                tile(row, labels.get(row.kpi, row.kpi), lang, spark.get(row.kpi), compare=compare, details=details,
+                     currency=currency)
+
+
+def kpi_table(rows: pd.DataFrame, lang: str, labels: dict[str, str], compare: bool = True,
+              currency: str | None = None) -> pd.DataFrame:
+    """The scorecard as a person reads it: labels, values in the cards' units and words, the
+    target with its direction, status, certification, owner. The CSV keeps scorecard_table."""
+    def certified(row) -> str:
+        if fmt.is_missing(row.value):
+            return ""
+        if not fmt.is_missing(row.certified) and bool(row.certified):
+            return t("yes", lang)
+        return t("no", lang)
+
+    records = list(rows.itertuples(index=False))
+    return pd.DataFrame(
+        {
+            t("col_area", lang): [t(f"area_{r.area}", lang) if text(getattr(r, "area", None)) else "" for r in records],
+            t("col_label", lang): [labels.get(r.kpi, r.kpi) for r in records],
+            t("col_value", lang): [fmt.format_value(r.value, text(r.unit), currency) for r in records],
+            t("col_vs_previous", lang): [
+                (fmt.format_change(r.change_vs_previous, text(r.unit), currency) or "") if compare else ""
+                for r in records],
+            t("col_target", lang): [short_target(r, currency) for r in records],
+            t("col_status", lang): [status_text(r, lang) for r in records],
+            t("col_certified", lang): [certified(r) for r in records],
+            t("col_owner", lang): [owner(r, lang) or "" for r in records],
+        }
+    )
 
 
 def scorecard_table(rows: pd.DataFrame, lang: str, labels: dict[str, str]) -> pd.DataFrame:
@@ -163,6 +252,7 @@ def scorecard_table(rows: pd.DataFrame, lang: str, labels: dict[str, str]) -> pd
             "certification_reason": rows["certification_reason"],
             "owner_role": rows["owner_role"],
             "first_action": rows["first_action"],
+            "provisional_until": rows["provisional_until"],
             "numerator": rows["numerator"],
             "denominator": rows["denominator"],
             "as_of": rows["as_of"],

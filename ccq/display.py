@@ -25,10 +25,13 @@ def _round(d: Decimal, places: int = 0) -> Decimal:
     return d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
-def format_value(value: object, unit: str | None) -> str:
+def format_value(value: object, unit: str | None, currency: str | None = None) -> str:
+    """`currency`: the ISO code money is reported in (the centre's cost rates), shown after amounts."""
     if is_missing(value):
         return "—"
     d = _decimal(value)  # type: ignore[arg-type]
+    if unit == "currency":
+        return f"{_round(d, 2):,} {currency}" if currency else f"{_round(d, 2):,}"
     if unit == "ratio":
         return f"{_round(d * 100, 1):,}%"
     if unit == "seconds":
@@ -47,19 +50,23 @@ def format_value(value: object, unit: str | None) -> str:
     return f"{_round(d, 2):,}"
 
 
-def format_change(change: object, unit: str | None) -> str | None:
+def format_change(change: object, unit: str | None, currency: str | None = None) -> str | None:
     """A change between two published values (value - earlier value), signed, in display units:
-    percentage points for ratios."""
+    percentage points for ratios. A change that rounds to nothing shows as ±0, not +0."""
     if is_missing(change):
         return None
     d = _decimal(change)  # type: ignore[arg-type]
-    sign = "+" if d > 0 else ("-" if d < 0 else "±")
     magnitude = abs(d)
     if unit == "ratio":
-        return f"{sign}{_round(magnitude * 100, 1):,} pp"
-    if unit == "per_1000":
-        return f"{sign}{_round(magnitude * 1000, 2):,}‰"
-    return f"{sign}{format_value(float(magnitude), unit)}"
+        shown = f"{_round(magnitude * 100, 1):,} pp"
+    elif unit == "per_1000":
+        shown = f"{_round(magnitude * 1000, 2):,}‰"
+    else:
+        shown = format_value(float(magnitude), unit, currency)
+    zero = format_value(0.0, unit, currency) if unit not in ("ratio", "per_1000") else None
+    if shown in (zero, "0.0 pp", "0.00‰"):
+        return f"±{shown}"
+    return f"{'+' if d > 0 else '-'}{shown}"
 
 
 def _seconds(total: int) -> str:

@@ -101,9 +101,17 @@ TARGETS = {
                        "Review the top complaint category"),
 }
 
+# kpi -> owner_role_zh, first_action_zh (the seed's Chinese columns; the rest fall back to English)
+TARGETS_ZH = {"service_level": ("运营经理", "按时段对照预测检查人力"), "asa": ("组长", "检查坐席在岗情况")}
+# The KPIs the scorecard leads with (catalogue is_headline).
+HEADLINE = ("service_level", "asa", "abandonment_rate", "aht", "fcr")
+PROVISIONAL_UNTIL = datetime(2026, 3, 12, 0, 0)
+
+
 def _value(kpi, grain, day, scope_type, scope_id, value, status=None, certified=True, reason=None,
-           previous=None, year_ago=None, utc=None):
+           previous=None, year_ago=None, utc=None, provisional_until=None):
     unit, target, warning, direction, owner, action = TARGETS[kpi]
+    owner_zh, action_zh = TARGETS_ZH.get(kpi, (None, None))
     start = datetime.fromisoformat(day)
     return dict(
         kpi=kpi, grain=grain, period_start=start, period_start_utc=utc, scope_type=scope_type, scope_id=scope_id,
@@ -112,6 +120,7 @@ def _value(kpi, grain, day, scope_type, scope_id, value, status=None, certified=
         certification_reason=reason, as_of=AS_OF, data_through=DATA_THROUGH,
         previous_value=previous, change_vs_previous=None if previous is None else value - previous,
         year_ago_value=year_ago, change_vs_year_ago=None if year_ago is None else value - year_ago,
+        owner_role_zh=owner_zh, first_action_zh=action_zh, provisional_until=provisional_until,
     )
 
 
@@ -141,7 +150,10 @@ def values() -> list[dict]:
         v("shrinkage_break", "day", "2026-03-04", "all", "*", 0.1),
         v("shrinkage_training", "day", "2026-03-04", "all", "*", 0.2),
         # customer
-        v("fcr", "day", "2026-03-04", "all", "*", 0.74, "met"),
+        # FCR's re-contact window is still open: no status until it closes, however good it looks.
+        v("fcr", "day", "2026-03-04", "all", "*", 0.74, None, certified=False,
+          reason="provisional: 3 handled contacts still inside their re-contact window",
+          provisional_until=PROVISIONAL_UNTIL),
         v("csat", "day", "2026-03-04", "all", "*", 0.85, "met"),
         v("complaint_rate", "day", "2026-03-04", "all", "*", 0.0042, "met"),
         v("qa_score", "day", "2026-03-04", "all", "*", 86.5, "met"),
@@ -189,7 +201,8 @@ KPI_VALUES_DDL = (
     "scope_id VARCHAR, numerator DOUBLE, denominator DOUBLE, value DOUBLE, unit VARCHAR, target DOUBLE, "
     "warning DOUBLE, direction VARCHAR, status VARCHAR, owner_role VARCHAR, first_action VARCHAR, "
     "certified BOOLEAN, certification_reason VARCHAR, as_of TIMESTAMP, data_through DATE, previous_value DOUBLE, "
-    "change_vs_previous DOUBLE, year_ago_value DOUBLE, change_vs_year_ago DOUBLE"
+    "change_vs_previous DOUBLE, year_ago_value DOUBLE, change_vs_year_ago DOUBLE, owner_role_zh VARCHAR, "
+    "first_action_zh VARCHAR, provisional_until TIMESTAMP"
 )
 PARETO_DDL = ("month DATE, category VARCHAR, items BIGINT, share DOUBLE, cumulative_share DOUBLE, "
               "rank INTEGER, is_vital_few BOOLEAN")
@@ -255,10 +268,11 @@ def write_warehouse(path: Path, kpi_values: list[dict] | None = None, *,
                [("acd_queue_events", "acd", "daily", 2, 36), ("wfm_schedules", "wfm", "daily", 2, 36)])
         _typed(con, "marts.kpi_catalogue", "kpi VARCHAR, label VARCHAR, label_zh VARCHAR, description VARCHAR, "
                "formula VARCHAR, unit VARCHAR, area VARCHAR, booked_by VARCHAR, parameters VARCHAR, "
-               "lineage VARCHAR, display_order INTEGER, metric_type VARCHAR, semantic_model VARCHAR, model VARCHAR",
+               "lineage VARCHAR, display_order INTEGER, metric_type VARCHAR, semantic_model VARCHAR, model VARCHAR, "
+               "is_headline BOOLEAN",
                # inserted out of display order on purpose: the app must sort
                [(c[0], c[1], c[2], c[7], c[8], c[3], c[4], "queue entry time", c[9], c[10], c[6], c[5],
-                 c[11].removeprefix("fct_"), c[11]) for c in reversed(CATALOGUE)])
+                 c[11].removeprefix("fct_"), c[11], c[0] in HEADLINE) for c in reversed(CATALOGUE)])
         _typed(con, "marts.kpi_values", KPI_VALUES_DDL,
                [tuple(r.values()) for r in (values() if kpi_values is None else kpi_values)])
         _typed(con, "marts.fct_staffing_intervals",

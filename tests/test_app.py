@@ -12,6 +12,7 @@ import pytest
 from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
 
+from ccq.display import format_value
 from ccq.publish import current_snapshot, publish
 from ccq.settings import Paths
 
@@ -54,67 +55,84 @@ def _texts(at: AppTest) -> str:
     return "\n".join(_plain(p) for p in parts)
 
 
+def _shown(at: AppTest) -> dict[str, dict[str, str]]:
+    """The scorecard's table of every KPI as the reader sees it: label -> {column header: cell}."""
+    return {row["Label"]: row for row in _table(at).to_dict("records")}
+
+
+def _exceptions(at: AppTest) -> list[str]:
+    return [_plain(m.value) for m in at.markdown if m.value.startswith(":") and "**" in m.value]
+
+
 def test_scorecard_shows_published_values(home):
     at = _run()
 
-    # latest day, all queues, by default
+    # the last complete day, all queues, by default
     assert at.selectbox(key="flt_grain").value == "day"
     assert at.selectbox(key="flt_period").value == "2026-03-04"
     assert at.selectbox(key="flt_queue").value == "*"
 
+    # How the day went, against target: of the ten centre-wide values with a target, seven met,
+    # ASA missed, abandonment at risk, and FCR is provisional (not judged); three have no target.
+    text = _texts(at)
+    assert (":green-badge[Targets met: 7] :orange-badge[At risk: 1] :red-badge[Missed: 1] "
+            ":violet-badge[Provisional: 1] · of 10 KPIs with a target here; 3 more have none.") in text
+
+    # The headline KPIs come first, as tiles in catalogue order; the rest is in the table.
     tiles = _tiles(at)
-    assert {k: tiles[k] for k in ("Offered", "Service level", "Average speed of answer", "Average handle time",
-                                  "Complaint rate", "QA score")} == {
-        "Offered": "1,234",
+    assert tiles == {
         "Service level": "81.3%",
         "Average speed of answer": "42s",
+        "Abandonment rate": "6.3%",
         "Average handle time": "No data",
-        "Complaint rate": "4.20‰",  # stored as 0.0042 complaints per handled contact
-        "QA score": "86.5",
+        "First-contact resolution": "74.0%",
     }
-    # Every catalogue KPI has a tile, in the catalogue's display order (the table is stored shuffled).
-    assert [m.label for m in at.metric] == [c[1] for c in sorted(CATALOGUE, key=lambda c: c[6])]
-    # Grouped by area, in the order of each area's first KPI.
-    assert [h.value for h in at.subheader][:5] == ["Access", "Handling", "Workforce", "Resolution", "Customer"]
-
-    # Change against the previous period and a year earlier, as published (value - earlier value).
+    # Change against the previous period, as published (value - earlier value).
     deltas = {m.label: m.proto.delta for m in at.metric}
     assert deltas["Service level"] == "+11.3 pp"  # 0.8125 - 0.7
-    assert deltas["Offered"] == "+134"
     assert deltas["Average speed of answer"] == "+17s"  # 42.4 - 25.0 = 17.4
     assert deltas["Abandonment rate"] == ""  # no previous value published
     # A rise is good news for service level (green) and bad news for a wait (red).
     colours = {m.label: m.proto.color for m in at.metric}
     assert colours["Service level"] == Metric.GREEN and colours["Average speed of answer"] == Metric.RED
-    # Sparkline of the last periods (day 03-03 then 03-04), in display units.
-    sl = next(m for m in at.metric if m.label == "Service level")
-    assert list(sl.proto.chart_data) == [70.0, 81.25]
-
-    table = _table(at)
-    by_kpi = table.set_index("kpi")
-    assert by_kpi.loc["service_level", "value"] == 0.8125
-    assert by_kpi.loc["service_level", "display"] == "81.3%"
-    assert by_kpi.loc["offered", "value"] == 1234
-    assert by_kpi.loc["asa", "value"] == 42.4
-    assert not bool(by_kpi.loc["asa", "certified"])
-    assert by_kpi.loc["asa", "certification_reason"] == REASON
-
-    text = _texts(at)
-    assert REASON in text  # the uncertified value is shown, with its reason
-    assert ":green-badge[Met]" in text and ":red-badge[Missed]" in text and ":gray-badge[No target]" in text
-    assert "Target ≥ 80.0% · warning 75.0%" in text
-    assert "Target ≤ 20s · warning 30s" in text
-    assert "Operations manager" in text and "Check staffing vs. forecast for the interval" in text
-    assert "vs a year earlier: +5.0 pp" in text  # 0.8125 - 0.7625
+    assert ":green-badge[Met]" in text and ":red-badge[Missed]" in text
+    assert "Target ≥ 80.0% · warning 75.0%" in text and "Target ≤ 20s · warning 30s" in text
+    # FCR looks met (74% against 70%) but its re-contact window is open: no status, and until when.
+    assert ":violet-badge[:material/hourglass_top: Provisional until 12 Mar 2026]" in text
+    # the uncertified ASA says why, on its tile
     assert [w for w in at.warning if REASON in _plain(w.value)], "uncertified reason must be a visible warning"
-    # every published centre-wide value but the uncertified ASA carries the certified badge
-    published = [r for r in values() if r["grain"] == "day" and r["scope_type"] == "all"
-                 and str(r["period_start"]).startswith("2026-03-04")]
-    assert len([m for m in at.markdown if ":material/verified: Certified" in m.value]) == len(published) - 1
+
+    # Exceptions first: missed before at risk, each with its owner and first action.
+    assert _exceptions(at) == [
+        ":red-badge[Missed] **Average speed of answer** 42s · ≤ 20s · Team leader: Review agent availability",
+        ":orange-badge[At risk] **Abandonment rate** 6.3% · ≤ 5.0% · Operations manager: Look at the longest waits",
+    ]
+
+    # Every KPI in one table, in catalogue order, as people read it: labels, units, words.
+    shown = _shown(at)
+    assert list(shown) == [c[1] for c in sorted(CATALOGUE, key=lambda c: c[6])]
+    assert shown["Offered"] == {"Area": "Access", "Label": "Offered", "Value": "1,234", "vs previous": "+134",
+                                "Target": "", "Status": "No target", "Certified": "yes", "Owner": "Planning analyst"}
+    assert shown["Average speed of answer"] == {
+        "Area": "Access", "Label": "Average speed of answer", "Value": "42s", "vs previous": "+17s",
+        "Target": "≤ 20s", "Status": "Missed", "Certified": "no", "Owner": "Team leader"}
+    assert shown["Complaint rate"]["Value"] == "4.20‰"  # stored as 0.0042 complaints per handled contact
+    assert shown["QA score"]["Value"] == "86.5"
+    assert (shown["Average handle time"]["Value"], shown["Average handle time"]["Status"]) == ("—", "No data")
+    assert shown["First-contact resolution"]["Status"] == "Provisional until 12 Mar 2026"
+    assert not {"kpi", "value", "status", "None", "nan"} & set(_table(at).columns)
+    assert "None" not in _table(at).to_string() and "nan" not in _table(at).to_string()
 
     assert any("Data last refreshed" in c.value and "UTC" in c.value for c in at.sidebar.caption)
-
     assert at.download_button[0].proto.label == "Download CSV"
+
+
+def test_scorecard_names_control_chart_signals_by_day_and_rule(home):
+    at = _run({"grain": "day", "period": "2026-03-03"})
+    signals = [line for line in _exceptions(at) if "Signal" in line]
+    # app_snapshot.SPC: service level 60.0% on 3 March, beyond its lower limit (rule 1)
+    assert signals == [":violet-badge[:material/query_stats: Signal] **Service level** 60.0% on "
+                       "Tue 3 Mar 2026: one point beyond 3 sigma"]
 
 
 def test_filters_change_numbers_and_url(home):
@@ -134,12 +152,16 @@ def test_filters_change_numbers_and_url(home):
     at.selectbox(key="flt_period").select("2026-03-03").run()
     assert not at.exception
     assert _tiles(at)["Service level"] == "70.0%"
-    assert _tiles(at)["Offered"] == "1,100"
+    assert _shown(at)["Offered"]["Value"] == "1,100"
     assert at.query_params["period"] == "2026-03-03"
 
     at.selectbox(key="flt_grain").select("month").run()
     assert not at.exception
-    assert at.selectbox(key="flt_period").value == "2026-03-01"  # falls back to the latest month
+    # no month is complete (data through 4 March): the month to date, labelled as partial
+    assert at.selectbox(key="flt_period").value == "2026-03-01"
+    assert at.selectbox(key="flt_period").format_func("2026-03-01") == "March 2026 (partial, to 4 Mar 2026)"
+    assert [i.value for i in at.info if "Partial period" in i.value]
+    assert at.metric[0].proto.delta == ""  # part of a month is not compared with a whole one
     assert _tiles(at)["Service level"] == "76.5%"
     assert at.query_params == {
         "lang": "en", "grain": "month", "period": "2026-03-01", "queue": "*", "team": "*", "site": "*"
@@ -165,7 +187,11 @@ def test_chinese_labels(home):
     assert tiles["服务水平"] == "77.8%"
     assert "平均处理时长" in tiles
     assert list(at.selectbox(key="flt_queue").proto.options) == ["全部队列", "账单", "综合咨询", "support"]
-    assert [h.value for h in at.subheader][:2] == ["接通", "处理"]
+    table = _table(at)
+    assert list(table.columns) == ["领域", "指标", "数值", "较上期", "目标", "状态", "已认证", "负责人"]
+    assert list(dict.fromkeys(table["领域"]))[:2] == ["接通", "处理"]
+    # owners and first actions from the targets' Chinese columns (English where the seed has none)
+    assert _exceptions(at) == [":orange-badge[有风险] **服务水平** 77.8% · ≥ 80.0% · 运营经理：按时段对照预测检查人力"]
     assert any("数据最近刷新" in c.value for c in at.sidebar.caption)
 
     at.radio(key="flt_lang").set_value("en").run()
@@ -291,13 +317,16 @@ def test_scorecard_on_the_pipeline_snapshot_shows_the_mart_values(hand_built, ha
     tiles = _tiles(at)
     assert tiles["Service level"] == "50.0%"        # 2 / 4, hand-computed in test_kpis_hand_built
     assert tiles["Average handle time"] == "4:00"   # 720 s / 3
-    assert tiles["Offered"] == "4"
-    table = _table(at)
-    mart = dict(hand_built_snapshot.execute(
-        "SELECT kpi, value FROM marts.kpi_values WHERE grain = 'day' AND scope_id = 'Q_PREMIUM' "
-        "AND period_start = TIMESTAMP '2026-03-02'").fetchall())
-    # KPIs of the catalogue without a value for a queue (e.g. agent KPIs) show as "No data".
-    shown = {k: v for k, v in zip(table["kpi"], table["value"]) if v == v}
-    assert set(shown) == set(mart) and shown == pytest.approx(mart)
+    shown = _shown(at)
+    assert shown["Offered"]["Value"] == "4"
+    mart = hand_built_snapshot.execute(
+        "SELECT c.label, v.value, v.unit FROM marts.kpi_values v JOIN marts.kpi_catalogue c USING (kpi) "
+        "WHERE grain = 'day' AND scope_id = 'Q_PREMIUM' AND period_start = TIMESTAMP '2026-03-02'").fetchall()
+    # Every value the table shows is the mart's, formatted; KPIs of the catalogue without a value
+    # for a queue show "—"; KPIs not defined for queues (agent KPIs) are not listed at all.
+    assert {label: shown[label]["Value"] for label, _, _ in mart} == {
+        label: format_value(value, unit) for label, value, unit in mart}
+    assert all(row["Value"] == "—" for label, row in shown.items() if label not in {m[0] for m in mart})
+    assert "Occupancy" not in shown and "Offered" in shown
     at.selectbox(key="flt_queue").select("*").run()
     assert _tiles(at)["Service level"] == "45.5%"   # 5 / 11 for the whole centre

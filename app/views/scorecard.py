@@ -1,5 +1,8 @@
-"""Scorecard: every KPI for the selected grain, period and scope, grouped by area in catalogue
-order, then the same rows as a table."""
+"""Scorecard: how the period went. The counts of targets met, at risk and missed; the headline
+KPIs; what needs action (missed and at-risk KPIs with their owner and first action, control-chart
+signals named by day and rule); then every KPI defined at this grain and scope in one sortable
+table. Statuses, targets and owners come from marts.kpi_values; nothing is computed here."""
+import pandas as pd
 import streamlit as st
 
 from app import data, fmt, ui
@@ -8,27 +11,76 @@ from app.i18n import t
 sel = ui.page_header("scorecard")
 lang = sel.lang
 path = sel.snapshot.path
+scope_type, scope_id = sel.scope
 
-rows = data.scorecard(path, sel.grain, sel.period, *sel.scope)
+rows = ui.defined_here(data.scorecard(path, sel.grain, sel.period, scope_type, scope_id), sel.grain, scope_type)
+labels = ui.kpi_labels(path, lang)
+units = ui.kpi_units(path)
+currency = data.currency(path)
+through = data.data_through(path)
+partial = data.is_partial(sel.period, sel.grain, through)
 
 as_of = rows["as_of"].dropna()
 if not as_of.empty:
     st.caption(t("data_as_of", lang, when=fmt.format_as_of(as_of.max())))
+if partial:
+    st.info(t("partial_period", lang, through=fmt.day_label(through, lang)), icon=":material/timelapse:")
 
-areas = rows["area"].where(rows["area"].notna(), None)
-if areas.isna().all():
-    ui.tiles(sel, rows)
-else:
-    # Areas in the order their first KPI appears, so the catalogue's display order decides.
-    for area in dict.fromkeys(areas.fillna("other")):
-        st.subheader(t(f"area_{area}", lang))
-        ui.tiles(sel, rows[areas.fillna("other") == area])
+# --- how the period went: one line of counts, then the headline KPIs --------------------------------
+valued = rows[rows["value"].notna()]
+judged = valued[valued["target"].notna()]
+provisional = judged["provisional_until"].notna()
+status = judged.loc[~provisional, "status"]
+counts = [
+    f":green-badge[{t('count_met', lang)}: {(status == 'met').sum()}]",
+    f":orange-badge[{t('count_at_risk', lang)}: {(status == 'at_risk').sum()}]",
+    f":red-badge[{t('count_missed', lang)}: {(status == 'missed').sum()}]",
+    f":violet-badge[{t('count_provisional', lang)}: {int(provisional.sum())}]",
+]
+st.markdown(f"**{t('how_we_did', lang)}** " + " ".join(counts) + " · "
+            + t("counts_caption", lang, n=len(judged), none=len(valued) - len(judged)))
 
-st.subheader(t("table", lang))
-labels = ui.kpi_labels(path, lang)
+# --- headline KPIs --------------------------------------------------------------------------------
+headline = rows[rows["is_headline"].fillna(False).astype(bool)] if "is_headline" in rows else rows.iloc[0:0]
+if not headline.empty:
+    ui.tiles(sel, headline, per_row=4, sparklines=False, compare=not partial, details=False)
+
+# --- exceptions first -----------------------------------------------------------------------------
+st.subheader(t("exceptions", lang))
+order = {"missed": 0, "at_risk": 1}
+exceptions = judged[~provisional & judged["status"].isin(order)]
+exceptions = exceptions.assign(_rank=exceptions["status"].map(order)).sort_values("_rank", kind="stable")
+start, end = sel.bounds
+signals = data.spc_signals(path, start, end, scope_type, scope_id)
+if exceptions.empty and signals.empty:
+    st.success(t("no_exceptions", lang), icon=":material/check_circle:")
+with st.container(border=not (exceptions.empty and signals.empty)):
+    for row in exceptions.itertuples(index=False):
+        st.markdown(t(
+            "exception_line", lang,
+            badge=ui.status_badge(row, lang),
+            label=fmt.md_escape(labels.get(row.kpi, row.kpi)),
+            value=fmt.md_escape(fmt.format_value(row.value, ui.text(row.unit), currency)),
+            target=fmt.md_escape(ui.short_target(row, currency)),
+            owner=fmt.md_escape(ui.owner(row, lang) or t("no_owner", lang)),
+            action=fmt.md_escape(ui.first_action(row, lang) or ""),
+        ))
+    for sig in signals.itertuples(index=False):
+        rules = [t(f"rule_{r.strip().removeprefix('rule_')}", lang) for r in str(sig.signal_rules or "").split(",") if r.strip()]
+        st.markdown(t(
+            "signal_line", lang,
+            badge=f":violet-badge[:material/query_stats: {t('signal_badge', lang)}]",
+            label=fmt.md_escape(labels.get(sig.kpi, sig.kpi)),
+            value=fmt.md_escape(fmt.format_value(sig.value, ui.text(sig.unit) or units.get(sig.kpi), currency)),
+            day=fmt.md_escape(fmt.period_label(fmt.period_key(pd.Timestamp(sig.period_start)), sig.grain, lang)),
+            rules=fmt.md_escape("; ".join(rules)),
+        ))
+
+# --- every KPI ------------------------------------------------------------------------------------
+st.subheader(t("all_kpis", lang))
 ui.table(
-    ui.scorecard_table(rows, lang, labels),
+    ui.kpi_table(rows, lang, labels, compare=not partial, currency=currency),
     ui.csv_name(sel, "scorecard"),
     lang,
-    column_config=ui.column_labels(ui.SCORECARD_COLUMNS, lang),
+    csv=ui.scorecard_table(rows, lang, labels),
 )

@@ -110,6 +110,8 @@ targets_in_force as (
             targets.warning,
             targets.owner_role,
             targets.first_action,
+            targets.owner_role_zh,
+            targets.first_action_zh,
             row_number() over (
                 partition by days_in_use.kpi, days_in_use.day, targets.scope_type, targets.scope_id
                 order by targets.effective_from desc
@@ -133,7 +135,9 @@ targeted as (
         coalesce(exact.target, centre.target) as target,
         coalesce(exact.warning, centre.warning) as warning,
         coalesce(exact.owner_role, centre.owner_role) as owner_role,
-        coalesce(exact.first_action, centre.first_action) as first_action
+        coalesce(exact.first_action, centre.first_action) as first_action,
+        coalesce(exact.owner_role_zh, centre.owner_role_zh) as owner_role_zh,
+        coalesce(exact.first_action_zh, centre.first_action_zh) as first_action_zh
     from with_history
     left join targets_in_force as exact
         on with_history.kpi = exact.kpi
@@ -185,6 +189,8 @@ select
     case when targeted.provisional > 0 then targeted.provisional_until end as provisional_until,
     targeted.owner_role,
     targeted.first_action,
+    targeted.owner_role_zh,
+    targeted.first_action_zh,
     targeted.previous_value,
     targeted.value - targeted.previous_value as change_vs_previous,
     targeted.year_ago_value,
