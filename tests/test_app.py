@@ -19,7 +19,7 @@ from ccq.settings import Paths
 APP = Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py"
 TIMEOUT = 30
 
-from app_snapshot import CATALOGUE, REASON, make_home, values
+from app_snapshot import CATALOGUE, REASON, make_home
 
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Paths:
