@@ -4,7 +4,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, timezone
 
-from app.i18n import MONTHS_EN, WEEKDAYS, lang_or_default, t
+from app.i18n import lang_or_default, t
+# Own day and month names (shared with the digests) so output does not depend on the server's locale.
+from ccq.display import MONTHS_EN, WEEKDAYS
+from ccq.display import day_label as _day_label
 from ccq.display import format_change, format_value, is_missing  # noqa: F401 (format_change: for the views)
 
 STATUS_COLOURS = {"met": "green", "at_risk": "orange", "missed": "red"}
@@ -69,10 +72,7 @@ def period_label(key: str, grain: str, lang: str) -> str:
 
 
 def day_label(d: date | datetime, lang: str) -> str:
-    """A calendar day as a reader writes it: 5 Dec 2026, or 2026年12月5日."""
-    if lang_or_default(lang) == "zh":
-        return f"{d.year}年{d.month}月{d.day}日"
-    return f"{d.day} {MONTHS_EN[d.month - 1][:3]} {d.year}"
+    return _day_label(d, lang_or_default(lang))
 
 
 def format_moment(value: object, lang: str) -> str | None:

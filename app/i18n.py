@@ -433,14 +433,6 @@ STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
-WEEKDAYS = {
-    "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-    "zh": ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
-}
-# Own month names so output does not depend on the server's locale.
-MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July",
-             "August", "September", "October", "November", "December"]
-
 
 def lang_or_default(lang: str | None) -> str:
     return lang if lang in STRINGS else DEFAULT_LANG

@@ -2,6 +2,7 @@
 units, rounding half up, times as m:ss. Formatting only; no KPI arithmetic happens here."""
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
@@ -77,3 +78,18 @@ def _seconds(total: int) -> str:
     if hours:
         return f"{hours}:{minutes:02d}:{seconds:02d}"
     return f"{minutes}:{seconds:02d}"
+
+
+MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July",
+             "August", "September", "October", "November", "December"]
+WEEKDAYS = {
+    "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+    "zh": ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
+}
+
+
+def day_label(d: date | datetime, lang: str) -> str:
+    """A calendar day as a reader writes it: 5 Dec 2026, or 2026年12月5日 (no locale needed)."""
+    if lang == "zh":
+        return f"{d.year}年{d.month}月{d.day}日"
+    return f"{d.day} {MONTHS_EN[d.month - 1][:3]} {d.year}"

@@ -115,6 +115,14 @@ def _run_pipeline(paths: Paths, days: list[str] | None = None, full_refresh: boo
         _say(f"  read {info['rows_read']:,} rows: {info['rows_loaded']:,} loaded, {info['rows_quarantined']:,} quarantined")
     _say(f"  published {info['snapshot']} ({time.perf_counter() - t0:.1f}s)")
     _say(f"  {info['kpi_rows']:,} KPI values, {info['certified_rows']:,} certified; validation report: {info['report']}")
+    if "digests" in info:
+        if info.get("digest_error"):
+            sending = info["digest_error"]
+        elif info.get("smtp"):
+            sending = f"{info['digests_sent']} sent through {info['smtp']}"
+        else:
+            sending = "none sent (no mail server: set CCQ_SMTP_HOST to send them)"
+        _say(f"  owners' digests: {info['digests']} written to {info['digest_folder']}; {sending}")
     return True
 
 

@@ -1,12 +1,13 @@
 """The one Definitions object: `dagster dev` (see [tool.dagster] in pyproject.toml) and the
 `ccq` command both load it, and both run its one job, `refresh`: load the extract days of the
-run's config, validate, dbt build, certify, publish. `ccq refresh` runs it in its own process;
+run's config, validate, dbt build, certify, publish, and write (and send) the owners' digests. `ccq refresh` runs it in its own process;
 the daemon of `ccq dagster` runs it for the sensor and the schedules (sensors.py, schedules.py),
 one run at a time (DuckDB has one writer)."""
 
 from dagster import AssetSelection, Definitions, colored_console_logger, define_asset_job, in_process_executor
 
 from orchestration.dbt_models import certified_kpis, warehouse_models
+from orchestration.digests import owner_digests
 from orchestration.progress import terminal_progress
 from orchestration.publishing import published_snapshot
 from orchestration.raw_extracts import raw_extracts
@@ -20,11 +21,11 @@ refresh = define_asset_job(
     selection=AssetSelection.all(),
     description="Load the extract files of the configured days (default: the new and changed ones) with quarantine, "
                 "reconciliation and raw suites; dbt build and tests; certification and the publish checks; atomic publish of the "
-                "app's snapshot.",
+                "app's snapshot; the owners' digests.",
 )
 
 defs = Definitions(
-    assets=[raw_extracts, warehouse_models, validation_evidence, certified_kpis, published_snapshot],
+    assets=[raw_extracts, warehouse_models, validation_evidence, certified_kpis, published_snapshot, owner_digests],
     jobs=[refresh],
     sensors=build_sensors(refresh),
     schedules=build_schedules(refresh),

@@ -97,7 +97,7 @@ def run_refresh(instance, paths: Paths, days: list[str] | None = None, full_refr
         if mat.asset_key == LOAD_FILES:  # the run's reconciliation, over every file it loaded
             for k in ("rows_read", "rows_loaded", "rows_quarantined"):
                 info[k] = int(md[k].value)
-        for k in ("snapshot", "report"):
+        for k in ("snapshot", "report", "digests", "digests_sent", "digest_folder", "smtp", "digest_error"):
             if k in md:
                 info[k] = md[k].value
     if not result.success:

@@ -103,6 +103,9 @@ TARGETS = {
 
 # kpi -> owner_role_zh, first_action_zh (the seed's Chinese columns; the rest fall back to English)
 TARGETS_ZH = {"service_level": ("运营经理", "按时段对照预测检查人力"), "asa": ("组长", "检查坐席在岗情况")}
+# Who receives each owner role's digest (seeds/owner_recipients.csv); Quality manager has nobody.
+RECIPIENTS = [("Operations manager", "ops@centre.example", "en"), ("Operations manager", "yunying@centre.example", "zh"),
+              ("Team leader", "team.leader@centre.example", "en")]
 # The KPIs the scorecard leads with (catalogue is_headline).
 HEADLINE = ("service_level", "asa", "abandonment_rate", "aht", "fcr")
 PROVISIONAL_UNTIL = datetime(2026, 3, 12, 0, 0)
@@ -263,6 +266,7 @@ def write_warehouse(path: Path, kpi_values: list[dict] | None = None, *,
                "first_action VARCHAR",
                [(k, "all", "*", d, tg, w, date(2000, 1, 1), date(9999, 12, 31), o, a)
                 for k, (_, tg, w, d, o, a) in TARGETS.items()])
+        _typed(con, "reference.owner_recipients", "owner_role VARCHAR, email VARCHAR, lang VARCHAR", RECIPIENTS)
         _typed(con, "reference.source_schedule", "table_name VARCHAR, system VARCHAR, cadence VARCHAR, "
                "expected_by_hour_utc INTEGER, freshness_limit_hours INTEGER",
                [("acd_queue_events", "acd", "daily", 2, 36), ("wfm_schedules", "wfm", "daily", 2, 36)])

@@ -15,7 +15,7 @@ def test_definitions_hold_every_layer():
     assert len([k for k in keys if k.split("/")[0] in {"pbx", "acd", "ivr", "crm", "survey", "qa", "wfm", "hr", "finance"}]) == 16
     assert any(k.endswith("fct_queue_intervals") for k in keys)
     assert any(k.endswith("kpi_values") for k in keys)
-    assert {"audit/check_results", "published_snapshot"} <= keys
+    assert {"audit/check_results", "published_snapshot", "owner_digests"} <= keys
     checks = {c.name for c in graph.asset_check_keys}
     assert {"kpi_values_value_matches_parts", "gx_raw_acd_queue_events", "reconciles"} <= checks
     assert any(name.startswith("unique_stg_acd__queue_events") for name in checks)  # dbt tests as checks
@@ -131,3 +131,15 @@ def test_the_dbt_steps_report_their_progress(hand_built):
     assert [(step, int(done), int(total)) for done, total, step in ends] == [
         ("warehouse_models", ran["warehouse_models"], ran["warehouse_models"]),
         ("certified_kpis", ran["certified_kpis"], ran["certified_kpis"])]
+
+
+@pytest.mark.xdist_group("hand_built")
+def test_the_refresh_writes_the_owners_digests_after_the_publish(hand_built):
+    from ccq import digest
+
+    paths, info = hand_built
+    # what the published snapshot holds for its last day, as ccq.digest reads it
+    expected = sorted(d.file_name for d in digest.build(paths))
+    written = sorted(p.name for p in (paths.reports / "digests").rglob("*.html"))
+    assert written == expected and info["digests"] == len(expected)
+    assert (info["digests_sent"], info["smtp"], info["digest_error"]) == (0, "", "")  # no mail server configured
