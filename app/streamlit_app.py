@@ -18,7 +18,9 @@ import streamlit as st  # noqa: E402
 from app import data, filters, fmt  # noqa: E402
 from app.i18n import t  # noqa: E402
 
-st.set_page_config(page_title="CCQ", page_icon=":material/support_agent:", layout="wide")
+# An emoji, not a :material/ icon: Streamlit fetches a material favicon from fonts.gstatic.com,
+# and the app makes no request outside its server (it runs offline too).
+st.set_page_config(page_title="CCQ", page_icon="☎️", layout="wide")
 
 filters_box = st.sidebar.container()
 language_box = st.sidebar.container()
@@ -27,7 +29,7 @@ lang = filters.language(language_box)
 # Titles are translated; url_path is not, so links and the current page survive a language switch.
 PAGES = [
     # file, title key, icon, url_path
-    ("views/scorecard.py", "scorecard", ":material/scoreboard:", "scorecard"),
+    ("views/scorecard.py", "scorecard", ":material/scoreboard:", "overview"),
     ("views/service.py", "service", ":material/support_agent:", "service"),
     ("views/workforce.py", "workforce", ":material/groups:", "workforce"),
     ("views/agents.py", "agents", ":material/leaderboard:", "agents"),
@@ -36,11 +38,17 @@ PAGES = [
     ("views/trust.py", "trust", ":material/verified_user:", "trust"),
     ("views/catalogue.py", "catalogue", ":material/menu_book:", "catalogue"),
 ]
+pages = {key: st.Page(file, title=t(key, lang), icon=icon, url_path=url, default=(key == "scorecard"))
+         for file, key, icon, url in PAGES}
+
+
+def _scorecard_by_name() -> None:
+    # The default page is served at the root only; /scorecard (a bookmark, a shared link) lands there.
+    st.switch_page(pages["scorecard"], query_params=st.query_params.to_dict())
+
+
 page = st.navigation(
-    [
-        st.Page(file, title=t(key, lang), icon=icon, url_path=url, default=(key == "scorecard"))
-        for file, key, icon, url in PAGES
-    ]
+    [*pages.values(), st.Page(_scorecard_by_name, title=t("scorecard", lang), url_path="scorecard", visibility="hidden")]
 )
 
 snap = data.snapshot()

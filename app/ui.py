@@ -149,7 +149,9 @@ def tile(row, label: str, lang: str, spark: list[float] | None = None, compare: 
         label,
         fmt.format_value(row.value, unit, currency) if has_value else t("no_data", lang),
         delta=delta,
-        delta_color="inverse" if lower_better else ("normal" if text(row.direction) else "off"),
+        delta_color="off" if delta and delta.startswith("±") else (
+            "inverse" if lower_better else ("normal" if text(row.direction) else "off")),
+        delta_arrow="off" if delta and delta.startswith("±") else "auto",  # no change: neither up nor down
         delta_description=t("vs_previous", lang) if delta else None,
         help=fmt.md_escape(text(row.description) or "") or None,
         chart_data=spark if spark and len(spark) > 1 else None,

@@ -332,12 +332,19 @@ def _ingest_anonymous_bank(paths: Paths) -> None:
         _say(f"  {src.path.name}: read {src.rows_read:,}, mapped {src.rows_mapped:,}, quarantined {src.rows_quarantined:,}")
 
 
+def app_command(port: int, *extra: str) -> list[str]:
+    """How the app is served (`ccq app`, and the browser test the same way)."""
+    return [sys.executable, "-m", "streamlit", "run", str(APP_DIR / "streamlit_app.py"),
+            "--server.port", str(port), "--server.headless", "true",
+            # nothing leaves the machine: no usage statistics
+            "--browser.gatherUsageStats", "false",
+            # A reader's app: no Deploy button or developer menu.
+            "--client.toolbarMode", "viewer", *extra]
+
+
 def cmd_app(args) -> int:
     paths = _use_home(args)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP_DIR / "streamlit_app.py"),
-           "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           # A reader's app: no Deploy button or developer menu.
-           "--client.toolbarMode", "viewer"]
+    cmd = app_command(args.port)
     _say(f"starting the app on http://localhost:{args.port} (reading {paths.publish_dir}); Ctrl+C stops it")
     try:
         return subprocess.call(cmd, env={**os.environ, "CCQ_HOME": str(paths.home)})

@@ -10,7 +10,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -18,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from app_snapshot import make_home
+from orchestration.commands import app_command
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "app" / "streamlit_app.py"
 PAGES = ("scorecard", "service", "workforce", "agents", "customer", "quality", "trust", "catalogue")
 START_TIMEOUT = 60
 PAGE_TIMEOUT_MS = 60_000
@@ -59,9 +58,7 @@ def server(tmp_path_factory):
     log = open(home / "streamlit.log", "w")
     env = {**os.environ, "CCQ_HOME": data_home or str(home)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
+        app_command(port, "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"),
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -124,8 +121,8 @@ def _screenshot(page, path: Path) -> None:
 
 
 def _url(server: str, name: str) -> str:
-    # the default page lives at the root; its url_path is not served
-    return f"{server}/" if name == "scorecard" else f"{server}/{name}"
+    # every page by its own path: the scorecard is also the root
+    return f"{server}/{name}"
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -138,6 +135,9 @@ def test_every_page_in_a_real_browser(server, browser, lang):
             page = context.new_page()
             js_errors: list[str] = []
             page.on("pageerror", lambda exc, errs=js_errors: errs.append(f"javascript: {exc}"))
+            # The app runs offline: no request leaves its server (fonts, icons, usage statistics).
+            page.on("request", lambda req, errs=js_errors: errs.append(f"request outside the app: {req.url}")
+                    if not req.url.startswith((server, "data:", "blob:")) else None)
             started = time.monotonic()
             page.goto(f"{_url(server, name)}?lang={lang}", timeout=PAGE_TIMEOUT_MS)
             _settle(page)
