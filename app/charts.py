@@ -49,10 +49,10 @@ def pareto_section(sel: filters.Selection, table: str, name: str) -> None:
     ui.table(
         df[["rank", "category", "items", "share", "cumulative_share", "is_vital_few"]],
         f"{table}-{month}", lang,
-        column_config={
-            "share": st.column_config.NumberColumn(t("share", lang), format="percent"),
-            "cumulative_share": st.column_config.NumberColumn(t("cumulative_share", lang), format="percent"),
-            "rank": t("rank", lang), "category": t("category", lang), "items": t("items", lang),
-            "is_vital_few": t("vital_few", lang),
+        columns={
+            "rank": (t("rank", lang), "value:count"), "category": (t("category", lang), "text"),
+            "items": (t("items", lang), "value:count"), "share": (t("share", lang), "value:ratio"),
+            "cumulative_share": (t("cumulative_share", lang), "value:ratio"),
+            "is_vital_few": (t("vital_few", lang), "yes_no"),
         },
     )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 import pandas as pd
 import streamlit as st
@@ -65,15 +66,45 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
+def _shown(kind: str, lang: str, currency: str | None) -> Callable[[object], str]:
+    """How a cell of this kind reads: the cards' units and formats, times with their zone."""
+    def when(value: object, pattern: str) -> str:
+        return "" if fmt.is_missing(value) else f"{pd.Timestamp(value):{pattern}}"
+
+    if kind.startswith("value:"):
+        unit = kind.split(":", 1)[1] or None
+        return lambda v: "" if fmt.is_missing(v) else fmt.format_value(v, unit, currency)
+    return {
+        "text": lambda v: text(v) or "",
+        "utc": lambda v: (when(v, "%Y-%m-%d %H:%M") + " UTC") if not fmt.is_missing(v) else "",
+        "local": lambda v: when(v, "%Y-%m-%d %H:%M"),
+        "day": lambda v: "" if fmt.is_missing(v) else fmt.period_label(f"{pd.Timestamp(v):%Y-%m-%d}", "day", lang),
+        "yes_no": lambda v: "" if fmt.is_missing(v) else t("yes" if bool(v) else "no", lang),
+    }[kind]
+
+
 def table(df: pd.DataFrame, name: str, lang: str, column_config: dict | None = None,
-          csv: pd.DataFrame | None = None, **kwargs) -> None:
-    """A table and its CSV. The CSV keeps raw codes and values as headers and cells so it loads
-    back cleanly (`csv`, when the table shows formatted text), but text a spreadsheet would run
-    as a formula is neutralised (ccq.export); the BOM lets Excel read Chinese text."""
+          csv: pd.DataFrame | None = None, columns: dict[str, tuple[str, str]] | None = None,
+          currency: str | None = None, **kwargs) -> None:
+    """A table and its CSV. `columns` makes it a table for people: raw column -> (header, kind),
+    kind one of text, utc, local, day, yes_no or value:<unit> (as the cards show it); only those
+    columns are shown, in that order, while the frame keeps its raw values. The CSV keeps raw codes
+    and values as headers and cells so it loads back cleanly (`csv`, when the table shows
+    formatted text), but text a spreadsheet would run as a formula is neutralised (ccq.export);
+    the BOM lets Excel read Chinese text."""
+    raw = df if csv is None else csv
+    columns = {c: spec for c, spec in (columns or {}).items() if c in df.columns}  # an older snapshot may lack one
+    if columns:
+        shown = {f"{col}__shown": [_shown(kind, lang, currency)(v) for v in df[col]]
+                 for col, (_, kind) in columns.items()}
+        df = df.assign(**shown)
+        column_config = {**(column_config or {}),
+                         **{f"{col}__shown": header for col, (header, _) in columns.items()}}
+        kwargs["column_order"] = list(shown)
     st.dataframe(df, hide_index=True, column_config=column_config, **kwargs)
     st.download_button(
         t("download_csv", lang),
-        data=csv_download(df if csv is None else csv),
+        data=csv_download(raw),
         file_name=f"ccq-{_slug(name)}.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -171,7 +202,7 @@ def tile(row, label: str, lang: str, spark: list[float] | None = None, compare: 
     st.caption(fmt.md_escape(fmt.format_target(row.target, row.warning, unit, row.direction, lang, currency)))
     if not details:
         if not certified and not is_provisional(row):
-            reason = text(row.certification_reason) or t("reason_unknown", lang)
+            reason = reason_text(row.certification_reason, lang) or t("reason_unknown", lang)
             st.warning(t("not_certified_reason", lang, reason=fmt.md_escape(reason)), icon=":material/warning:")
         return
     year_ago = fmt.format_change(getattr(row, "change_vs_year_ago", None), unit, currency)
@@ -182,7 +213,7 @@ def tile(row, label: str, lang: str, spark: list[float] | None = None, compare: 
     if first_action(row, lang):
         st.caption(f"**{t('first_action', lang)}:** {fmt.md_escape(first_action(row, lang))}")
     if not certified and not is_provisional(row):
-        reason = text(row.certification_reason) or t("reason_unknown", lang)
+        reason = reason_text(row.certification_reason, lang) or t("reason_unknown", lang)
         st.warning(t("not_certified_reason", lang, reason=fmt.md_escape(reason)), icon=":material/warning:")
 
 
@@ -283,13 +314,61 @@ def column_labels(keys: dict[str, str], lang: str) -> dict[str, str]:
     return {col: t(key, lang) for col, key in keys.items()}
 
 
-def value_columns(units: dict[str, str | None], labels: dict[str, str]) -> dict:
-    """Column formats for a wide table of KPI values: ratios as percentages (display only)."""
-    config = {}
-    for kpi, unit in units.items():
-        label = labels.get(kpi, kpi)
-        if unit == "ratio":
-            config[kpi] = st.column_config.NumberColumn(label, format="percent")
+def kpi_columns(kpis, units: dict[str, str | None], labels: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """Table columns of a wide table of KPI values: each KPI by its label, in its unit."""
+    return {k: (labels.get(k, k), f"value:{units.get(k) or ''}") for k in kpis}
+
+
+def rule_names(rules: object, lang: str) -> str:
+    """signal_rules (rule_1,mr) as a reader names them."""
+    if fmt.is_missing(rules):
+        return ""
+    names = [t(f"rule_{r.strip().removeprefix('rule_')}", lang) for r in str(rules).split(",") if r.strip()]
+    return "; ".join(names)
+
+
+# Certification reasons are composed in English by the models (kpi_certification,
+# int_certification__*); these patterns give each part in the reader's language.
+_REASONS = [
+    (re.compile(r"^(?P<table>\w+) extract missing for (?P<day>[\d-]+)$"), "reason_missing"),
+    (re.compile(r"^(?P<table>\w+) extract for (?P<day>[\d-]+) does not reconcile$"), "reason_unreconciled"),
+    (re.compile(r"^(?P<table>\w+) (?P<n>\d+) rows quarantined on (?P<day>[\d-]+)$"), "reason_quarantined"),
+    (re.compile(r"^(?P<suite>[^:]+): (?P<check>\S+) failed \((?P<n>\d+) unexpected\)$"), "reason_check_count"),
+    (re.compile(r"^(?P<suite>[^:]+): (?P<check>\S+) failed$"), "reason_check"),
+    (re.compile(r"^provisional: (?P<n>\d+) (?P<note>.+)$"), "reason_provisional"),
+    (re.compile(r"^includes (?P<kind>queue|site) (?P<id>\S+), which is not configured \(defaults used\)$"),
+     "reason_includes_unconfigured"),
+    (re.compile(r"^(?P<kind>queue|site) (?P<id>\S+) is not configured in seeds/.*$"), "reason_unconfigured"),
+    (re.compile(r"^(?P<kind>queue|site) (?P<id>\S+) is not in the reference data \(no time zone\)$"),
+     "reason_no_time_zone"),
+    (re.compile(r"^answered (?P<a>\d+) exceeds offered (?P<o>\d+) in the same period$"), "reason_answered"),
+    (re.compile(r"^value (?P<v>\S+) is outside the plausible range of (?P<kpi>\w+) .*$"), "reason_implausible"),
+]
+
+
+def reason_text(reason: object, lang: str) -> str:
+    """Why a value is not certified, part by part, in the reader's language (unknown parts as written)."""
+    if fmt.is_missing(reason) or not str(reason).strip():
+        return ""
+    parts = []
+    for part in str(reason).split("; "):
+        for pattern, key in _REASONS:
+            found = pattern.match(part)
+            if found:
+                values = found.groupdict()
+                if "kind" in values:
+                    values["kind"] = t(values["kind"], lang)
+                if "note" in values and values["note"] in _PROVISIONAL_NOTES:
+                    values["note"] = t(_PROVISIONAL_NOTES[values["note"]], lang)
+                parts.append(t(key, lang, **values))
+                break
         else:
-            config[kpi] = st.column_config.NumberColumn(label, format="%.2f")
-    return config
+            parts.append(part)
+    return ("；" if lang == "zh" else "; ").join(parts)
+
+
+# The catalogue's provisional notes (meta provisional_note of FCR and the training effect).
+_PROVISIONAL_NOTES = {
+    "handled contacts still inside their re-contact window": "note_fcr_window",
+    "trainings whose after-course QA window is still open": "note_training_window",
+}

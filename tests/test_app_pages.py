@@ -59,8 +59,14 @@ def _frame(at: AppTest, *columns: str, nth: int | None = None):
 
 
 def _cells(df) -> list[list]:
-    """A table's cells, an empty cell as None."""
+    """A table's raw cells (not the text shown for them), an empty cell as None."""
+    df = df[[c for c in df.columns if not c.endswith("__shown")]]
     return [[None if pd.isna(v) else v for v in row] for row in df.values.tolist()]
+
+
+def _shown(df) -> dict[str, list[str]]:
+    """What a table for people shows: header -> its cells' text."""
+    return {c: list(df[c]) for c in df.columns if c.endswith("__shown")}
 
 
 def _plain(markdown: str) -> str:
@@ -91,10 +97,20 @@ def test_service(home):
     assert by_queue.loc["Q_GENERAL", "service_level"] == 0.825
     assert by_queue.loc["Q_GENERAL", "offered"] == 913
     assert by_queue.loc["Q_BILLING", "queue"] == "Billing"
+    # what a reader sees: queue names, the cards' units, no internal ids or raw ratios
+    shown = _shown(_frame(at, "queue_id", "queue"))
+    assert list(shown) == ["queue__shown", "service_level__shown", "asa__shown", "offered__shown"]
+    assert dict(zip(shown["queue__shown"], shown["service_level__shown"])) == {"Billing": "77.8%",
+                                                                                "General enquiries": "82.5%"}
+    assert dict(zip(shown["queue__shown"], shown["asa__shown"])) == {"Billing": "13s", "General enquiries": "52s"}
 
     heat = _frame(at, "date", "time")
     assert list(zip(heat["time"], heat["value"])) == [("09:00", 0.9), ("09:15", 0.6), ("10:00", 0.75)]
     assert set(heat["date"]) == {"2026-03-04"}
+    assert _shown(heat) == {"period_start__shown": ["Wed 4 Mar 2026"] * 3, "time__shown": ["09:00", "09:15", "10:00"],
+                            "period_start_utc__shown": ["2026-03-04 09:00 UTC", "2026-03-04 09:15 UTC",
+                                                        "2026-03-04 10:00 UTC"],
+                            "value__shown": ["90.0%", "60.0%", "75.0%"]}
 
     arrivals = _frame(at, "interval_start_local", "interval_start_utc", "offered")
     assert list(arrivals["offered"]) == [44 + 15, 38 + 10]
@@ -193,6 +209,8 @@ def test_quality_control(home):
     spc = _frame(at, "period_start", "value", "center_line")
     assert len(spc) == 5 and list(spc.loc[spc["is_signal"], "value"]) == [0.6]
     assert any("1 signal(s)" in c.value for c in at.caption)
+    assert _shown(spc)["rules__shown"] == ["", "", "", "one point beyond 3 sigma", ""]
+    assert _shown(spc)["value__shown"][3] == "60.0%" and _shown(spc)["is_signal__shown"][3] == "yes"
 
     qa = _frame(at, "rank", "category", nth=0)
     assert list(qa["category"]) == ["Verify identity", "Offer further help", "Summarise call"]

@@ -55,7 +55,7 @@ if sel.team != filters.ALL:
     agent_ids = in_team if agent_ids is None else agent_ids & in_team
     team_ids = {sel.team} if team_ids is None else team_ids & {sel.team}
 
-config = ui.value_columns({k: units.get(k) for k in kpis}, labels)
+values = ui.kpi_columns(kpis, units, labels)
 
 st.subheader(t("league_teams", lang))
 teams = league("team", team_ids)
@@ -63,7 +63,7 @@ if teams.empty:
     st.info(t("no_values_scope", lang, scope=t("team", lang).lower()), icon=":material/info:")
 else:
     ui.table(teams, ui.csv_name(sel, f"league-teams-{supervisor}"), lang,
-             column_config={"team_id": t("team", lang), **config})
+             columns={"team_id": (t("team", lang), "text"), **{k: v for k, v in values.items() if k in teams}})
 
 st.subheader(t("league_agents", lang))
 agents = league("agent", agent_ids)
@@ -73,8 +73,8 @@ if agents.empty:
 agents = agents.merge(roster.drop_duplicates("agent_id"), on="agent_id", how="left")
 agents = agents[["agent_id", "team_id", "supervisor_id", *[k for k in kpis if k in agents.columns]]]
 ui.table(agents, ui.csv_name(sel, f"league-agents-{supervisor}"), lang,
-         column_config={"agent_id": t("agent", lang), "team_id": t("team", lang),
-                        "supervisor_id": t("supervisor", lang), **config})
+         columns={"agent_id": (t("agent", lang), "text"), "team_id": (t("team", lang), "text"),
+                  "supervisor_id": (t("supervisor", lang), "text"), **{k: v for k, v in values.items() if k in agents}})
 
 # --- one agent's trend --------------------------------------------------------------------------
 st.subheader(t("agent_trend", lang))
@@ -95,5 +95,15 @@ else:
         facet=alt.Facet("label:N", title=None), columns=2
     ).resolve_scale(y="independent")
     st.altair_chart(chart)
-    ui.table(trend[["kpi", "period_start", "value", "unit", "status", "certified"]],
-             f"agent-trend-{agent}-{sel.grain}-{sel.period}", lang)
+    trend = trend.assign(
+        period=[fmt.period_label(f"{p:%Y-%m-%d}", sel.grain, lang) for p in trend["period_start"]],
+        value_shown=[fmt.format_value(v, u) for v, u in zip(trend["value"], trend["unit"])],
+        status_shown=[fmt.status_label(s if isinstance(s, str) else None, lang) for s in trend["status"]],
+    )
+    ui.table(trend[["kpi", "period_start", "value", "unit", "status", "certified", "label", "period", "value_shown",
+                    "status_shown"]],
+             f"agent-trend-{agent}-{sel.grain}-{sel.period}", lang,
+             csv=trend[["kpi", "period_start", "value", "unit", "status", "certified"]],
+             columns={"label": (t("col_label", lang), "text"), "period": (t("period", lang), "text"),
+                      "value_shown": (t("col_value", lang), "text"), "status_shown": (t("col_status", lang), "text"),
+                      "certified": (t("col_certified", lang), "yes_no")})

@@ -69,9 +69,20 @@ else:
                 st.caption(t("no_baseline", lang))
             signals = points[points["is_signal"].fillna(False)]
             st.caption(t("signals_found", lang, n=len(signals)))
+            points = points.assign(
+                period=[fmt.period_label(f"{p:%Y-%m-%d}", grain, lang) for p in points["period_start"]],
+                rules=[ui.rule_names(r, lang) for r in points["signal_rules"]])
+            kind = f"value:{unit or ''}"
             ui.table(
-                points[["period_start", "value", "center_line", "ucl", "lcl", "in_baseline", "is_signal", "signal_rules"]],
+                points[["period_start", "value", "center_line", "ucl", "lcl", "in_baseline", "is_signal", "signal_rules",
+                        "period", "rules"]],
                 f"spc-{kpi}-{grain}-{scope_type}-{scope_id.replace('*', 'all')}-{sel.period}", lang,
+                csv=points[["period_start", "value", "center_line", "ucl", "lcl", "in_baseline", "is_signal",
+                            "signal_rules"]],
+                columns={"period": (t("period", lang), "text"), "value": (t("col_value", lang), kind),
+                         "center_line": (t("center_line", lang), kind), "ucl": (t("ucl", lang), kind),
+                         "lcl": (t("lcl", lang), kind), "in_baseline": (t("in_baseline", lang), "yes_no"),
+                         "is_signal": (t("signal", lang), "yes_no"), "rules": (t("rule", lang), "text")},
             )
 
 # --- Pareto of failed QA items ------------------------------------------------------------------
@@ -119,5 +130,13 @@ else:
             )
             st.altair_chart(scatter, width="stretch")
             ui.table(pts[["period_start", "value_x", "value_y"]],
-                     f"pair-{kpi_x}-{kpi_y}-{grain}-{scope_type}-{scope_id.replace('*', 'all')}", lang)
-        ui.table(corr, f"correlations-{scope_type}-{scope_id.replace('*', 'all')}", lang)
+                     f"pair-{kpi_x}-{kpi_y}-{grain}-{scope_type}-{scope_id.replace('*', 'all')}", lang,
+                     columns={"period_start": (t("period", lang), "day"),
+                              "value_x": (labels.get(kpi_x, kpi_x), f"value:{units.get(kpi_x) or ''}"),
+                              "value_y": (labels.get(kpi_y, kpi_y), f"value:{units.get(kpi_y) or ''}")})
+        corr = corr.assign(pair=[pair_label(f"{r.kpi_x}|{r.kpi_y}|{r.grain}") for r in corr.itertuples(index=False)],
+                           r=[fmt.format_value(v, None) for v in corr["correlation"]])
+        ui.table(corr, f"correlations-{scope_type}-{scope_id.replace('*', 'all')}", lang,
+                 csv=corr.drop(columns=["pair", "r"]),
+                 columns={"pair": (t("pair", lang), "text"), "n_periods": (t("n_periods", lang), "value:count"),
+                          "r": (t("correlation", lang), "text")})

@@ -66,14 +66,13 @@ with st.container(border=not (exceptions.empty and signals.empty)):
             action=fmt.md_escape(ui.first_action(row, lang) or ""),
         ))
     for sig in signals.itertuples(index=False):
-        rules = [t(f"rule_{r.strip().removeprefix('rule_')}", lang) for r in str(sig.signal_rules or "").split(",") if r.strip()]
         st.markdown(t(
             "signal_line", lang,
             badge=f":violet-badge[:material/query_stats: {t('signal_badge', lang)}]",
             label=fmt.md_escape(labels.get(sig.kpi, sig.kpi)),
             value=fmt.md_escape(fmt.format_value(sig.value, ui.text(sig.unit) or units.get(sig.kpi), currency)),
             day=fmt.md_escape(fmt.period_label(fmt.period_key(pd.Timestamp(sig.period_start)), sig.grain, lang)),
-            rules=fmt.md_escape("; ".join(rules)),
+            rules=fmt.md_escape(ui.rule_names(sig.signal_rules, lang)),
         ))
 
 # --- every KPI ------------------------------------------------------------------------------------

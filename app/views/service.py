@@ -60,8 +60,7 @@ else:
     st.altair_chart(chart, width="stretch")
     ui.table(
         wide, ui.csv_name(sel, "service-by-queue"), lang,
-        column_config={"queue_id": t("col_queue_id", lang), "queue": t("queue", lang),
-                       **ui.value_columns({k: units.get(k) for k in headline}, labels)},
+        columns={"queue": (t("queue", lang), "text"), **ui.kpi_columns(headline, units, labels)},
     )
 
 # --- heatmap ----------------------------------------------------------------------------------
@@ -107,8 +106,12 @@ else:
         )
         st.altair_chart(heat, width="stretch")
         ui.table(
-            cells[["date", "time", "period_start_utc", "value"]],
+            cells[["date", "time", "period_start_utc", "value", "period_start"]],
             f"heatmap-{kpi}-{start}-{scope_type}-{scope_id.replace('*', 'all')}", lang,
+            csv=cells[["date", "time", "period_start_utc", "value"]],
+            columns={"period_start": (t("col_day", lang), "day"), "time": (t("col_local_time", lang), "text"),
+                     "period_start_utc": (t("col_utc_start", lang), "utc"),
+                     "value": (labels.get(kpi, kpi), f"value:{unit or ''}")},
         )
 
 # --- arrivals against forecast ----------------------------------------------------------------
@@ -136,4 +139,8 @@ else:
         ui.table(
             staff[["interval_start_local", "interval_start_utc", "offered", "forecast_contacts"]],
             ui.csv_name(sel, "arrivals-vs-forecast"), lang,
+            columns={"interval_start_local": (t("col_local_start", lang), "local"),
+                     "interval_start_utc": (t("col_utc_start", lang), "utc"),
+                     "offered": (t("series_offered", lang), "value:contacts"),
+                     "forecast_contacts": (t("series_forecast", lang), "value:score")},
         )

@@ -43,8 +43,9 @@ if not missing.empty:
     st.subheader(t("unconfigured", lang))
     st.warning(t("unconfigured_help", lang, n=len(missing)), icon=":material/settings:")
     ui.table(missing[["kind", "name", "site_id", "time_zone", "used"]], ui.csv_name(sel, "unconfigured"), lang,
-             column_config={"kind": t("col_kind", lang), "name": t("col_id", lang), "site_id": t("site", lang),
-                            "time_zone": t("time_zone", lang), "used": t("col_used", lang)})
+             columns={"kind": (t("col_kind", lang), "text"), "name": (t("col_id", lang), "text"),
+                      "site_id": (t("site", lang), "text"), "time_zone": (t("time_zone", lang), "text"),
+                      "used": (t("col_used", lang), "text")})
 
 # --- certification by KPI and period -------------------------------------------------------------
 st.subheader(t("certification_by_period", lang))
@@ -68,11 +69,13 @@ else:
     st.altair_chart(grid, width="stretch")
     uncertified = cert[~cert["certified"].fillna(False)]
     st.caption(t("uncertified_values", lang, n=len(uncertified)))
+    uncertified = uncertified.assign(reason=[ui.reason_text(r, lang) for r in uncertified["certification_reason"]])
     ui.table(
-        uncertified[["kpi", "label", "period_start", "certification_reason"]],
+        uncertified[["kpi", "label", "period_start", "certification_reason", "period", "reason"]],
         ui.csv_name(sel, "uncertified"), lang,
-        column_config={"kpi": t("col_kpi", lang), "label": t("col_label", lang),
-                       "period_start": t("period", lang), "certification_reason": t("col_reason", lang)},
+        csv=uncertified[["kpi", "label", "period_start", "certification_reason"]],
+        columns={"label": (t("col_label", lang), "text"), "period": (t("period", lang), "text"),
+                 "reason": (t("col_reason", lang), "text")},
     )
 
 # --- failing checks -------------------------------------------------------------------------------
@@ -83,7 +86,11 @@ if not data.has(path, "audit.check_results"):
 elif failing.empty:
     st.success(t("all_checks_passed", lang), icon=":material/check_circle:")
 else:
-    ui.table(failing, "failing-checks", lang)
+    ui.table(failing, "failing-checks", lang, columns={
+        "table_name": (t("source", lang), "text"), "check_name": (t("check", lang), "text"),
+        "severity": (t("severity", lang), "text"), "partition_date": (t("col_day", lang), "day"),
+        "unexpected_count": (t("unexpected", lang), "value:count"), "checked_at": (t("checked_at", lang), "utc"),
+    })
 
 # --- sources: freshness, reconciliation, quarantine -------------------------------------------------
 st.subheader(t("sources", lang))
@@ -91,22 +98,22 @@ src = data.sources(path)
 if src.empty:
     ui.missing(lang, t("sources", lang), "audit.load_files")
 else:
-    ui.table(src, "sources", lang, column_config={
-        "table_name": t("source", lang), "files": t("files", lang), "rows_read": t("rows_read", lang),
-        "rows_loaded": t("rows_loaded", lang), "rows_quarantined": t("rows_quarantined", lang),
-        "last_file_date": t("last_file_date", lang), "last_loaded_at": t("last_loaded_at", lang),
-        "system": t("system", lang), "cadence": t("cadence", lang),
-        "freshness_limit_hours": t("freshness_limit", lang), "is_fresh": t("is_fresh", lang),
-        "age_hours": t("age_hours", lang),
+    ui.table(src, "sources", lang, columns={
+        "table_name": (t("source", lang), "text"), "system": (t("system", lang), "text"),
+        "files": (t("files", lang), "value:count"), "rows_read": (t("rows_read", lang), "value:count"),
+        "rows_loaded": (t("rows_loaded", lang), "value:count"),
+        "rows_quarantined": (t("rows_quarantined", lang), "value:count"),
+        "last_file_date": (t("last_file_date", lang), "day"), "last_loaded_at": (t("last_loaded_at", lang), "utc"),
+        "age_hours": (t("age_hours", lang), "value:hours"), "is_fresh": (t("is_fresh", lang), "yes_no"),
     })
 
 st.subheader(t("quarantine", lang))
 if quarantine.empty:
     st.success(t("nothing_quarantined", lang), icon=":material/check_circle:")
 else:
-    ui.table(quarantine, "quarantine", lang, column_config={
-        "table_name": t("source", lang), "rule": t("rule", lang), "field": t("field", lang),
-        "rows": t("rows_quarantined", lang)})
+    ui.table(quarantine, "quarantine", lang, columns={
+        "table_name": (t("source", lang), "text"), "field": (t("field", lang), "text"),
+        "rule": (t("rule", lang), "text"), "rows": (t("rows_quarantined", lang), "value:count")})
 
 # --- validation report ------------------------------------------------------------------------------
 st.subheader(t("validation_report", lang))

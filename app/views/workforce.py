@@ -45,9 +45,8 @@ else:
     ui.table(
         reasons[["kpi", "reason", "value", "certified"]],
         ui.csv_name(sel, "shrinkage-by-reason"), lang,
-        column_config={"value": st.column_config.NumberColumn(t("col_value", lang), format="percent"),
-                       "reason": t("col_label", lang), "kpi": t("col_kpi", lang),
-                       "certified": t("col_certified", lang)},
+        columns={"reason": (t("col_label", lang), "text"), "value": (t("col_value", lang), "value:ratio"),
+                 "certified": (t("col_certified", lang), "yes_no")},
     )
 
 # --- staffing -----------------------------------------------------------------------------------
@@ -83,4 +82,7 @@ else:
     ui.table(
         wide[["interval_start_local", "interval_start_utc", *[k for k in series if k in wide.columns]]],
         f"staffing-{start}-{scope_type}-{scope_id.replace('*', 'all')}", lang,
+        columns={"interval_start_local": (t("col_local_start", lang), "local"),
+                 "interval_start_utc": (t("col_utc_start", lang), "utc"),
+                 **{k: (name, "value:agents") for k, name in series.items() if k in wide.columns}},
     )
