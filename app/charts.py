@@ -8,6 +8,23 @@ from app import data, filters, ui
 from app.i18n import t
 
 ALL_TIME = "all"
+# Dates and times on axes and tooltips in numbers only: Vega-Lite names days and months in English
+# whatever the reader's language.
+DAY_FORMAT = "%m-%d"
+TIME_FORMAT = "%H:%M"
+MOMENT_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def day_axis(field: str) -> alt.X:
+    return alt.X(f"{field}:T", title=None, axis=alt.Axis(format=DAY_FORMAT))
+
+
+def time_axis(field: str) -> alt.X:
+    return alt.X(f"{field}:T", title=None, axis=alt.Axis(format=TIME_FORMAT))
+
+
+def when_tooltip(field: str, title: str) -> alt.Tooltip:
+    return alt.Tooltip(f"{field}:T", format=MOMENT_FORMAT, title=title)
 
 
 def pareto_section(sel: filters.Selection, table: str, name: str) -> None:
@@ -30,16 +47,20 @@ def pareto_section(sel: filters.Selection, table: str, name: str) -> None:
     if df.empty:
         st.info(t("no_data_help", lang), icon=":material/info:")
         return
+    names = data.category_labels(path, table)
     df = df.assign(vital=[t("vital_few", lang) if v else t("useful_many", lang) for v in df["is_vital_few"]],
-                   cumulative_percent=df["cumulative_share"] * 100)
-    base = alt.Chart(df).encode(x=alt.X("category:N", sort=list(df["category"]), title=None,
+                   cumulative_percent=df["cumulative_share"] * 100,
+                   name=[names.get(c, (c, c))[1 if lang == "zh" else 0] or c for c in df["category"]])
+    base = alt.Chart(df).encode(x=alt.X("name:N", sort=list(df["name"]), title=None,
                                         axis=alt.Axis(labelAngle=-40, labelLimit=160)))
     bars = base.mark_bar().encode(
         y=alt.Y("items:Q", title=t("items", lang)),
         color=alt.Color("vital:N", title=None,
                         scale=alt.Scale(domain=[t("vital_few", lang), t("useful_many", lang)],
                                         range=["#c62828", "#9e9e9e"])),
-        tooltip=["rank", "category", "items", alt.Tooltip("cumulative_percent:Q", format=".1f")],
+        tooltip=[alt.Tooltip("rank:Q", title=t("rank", lang)), alt.Tooltip("name:N", title=t("category", lang)),
+                 alt.Tooltip("items:Q", title=t("items", lang)),
+                 alt.Tooltip("cumulative_percent:Q", format=".1f", title=t("cumulative_percent", lang))],
     )
     line = base.mark_line(point=True, color="#1565c0").encode(
         y=alt.Y("cumulative_percent:Q", title=t("cumulative_percent", lang), scale=alt.Scale(domain=[0, 100]))
@@ -47,10 +68,11 @@ def pareto_section(sel: filters.Selection, table: str, name: str) -> None:
     eighty = alt.Chart(alt.Data(values=[{"y": 80}])).mark_rule(strokeDash=[4, 4], color="#1565c0").encode(y="y:Q")
     st.altair_chart(alt.layer(bars, line + eighty).resolve_scale(y="independent"), width="stretch")
     ui.table(
-        df[["rank", "category", "items", "share", "cumulative_share", "is_vital_few"]],
+        df[["rank", "category", "items", "share", "cumulative_share", "is_vital_few", "name"]],
         f"{table}-{month}", lang,
+        csv=df[["rank", "category", "items", "share", "cumulative_share", "is_vital_few"]],
         columns={
-            "rank": (t("rank", lang), "value:count"), "category": (t("category", lang), "text"),
+            "rank": (t("rank", lang), "value:count"), "name": (t("category", lang), "text"),
             "items": (t("items", lang), "value:count"), "share": (t("share", lang), "value:ratio"),
             "cumulative_share": (t("cumulative_share", lang), "value:ratio"),
             "is_vital_few": (t("vital_few", lang), "yes_no"),

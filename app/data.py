@@ -422,6 +422,20 @@ def arrivals(path: str, start: date, end: date, queue: str | None, site: str | N
     )
 
 
+PARETO_DOMAINS = {"pareto_contact_reasons": "contact_reason", "pareto_complaint_categories": "complaint_category",
+                  "pareto_failed_qa_items": "qa_item"}
+
+
+@st.cache_data(**_CACHE)
+def category_labels(path: str, table: str) -> dict[str, tuple[str, str]]:
+    """category -> (English, Chinese) name of a Pareto mart's categories, from the category_labels seed."""
+    if not has(path, "reference.category_labels") or table not in PARETO_DOMAINS:
+        return {}
+    df = _query(path, "SELECT category, label, label_zh FROM reference.category_labels WHERE domain = ?",
+                [PARETO_DOMAINS[table]])
+    return {r.category: (r.label, r.label_zh) for r in df.itertuples(index=False)}
+
+
 @st.cache_data(**_CACHE)
 def pareto(path: str, table: str, month: date | None) -> pd.DataFrame:
     """One Pareto mart for a month, or all time when month is None."""

@@ -226,6 +226,14 @@ PARETO_REASONS_MARCH = [("Billing question", 50), ("Password reset", 30), ("Addr
 PARETO_REASONS_ALL = [("Billing question", 120), ("Password reset", 40), ("Address change", 30), ("Other", 10)]
 PARETO_COMPLAINTS = [("Long wait", 6), ("Rude agent", 3), ("Wrong bill", 1)]
 PARETO_QA = [("Verify identity", 7), ("Offer further help", 2), ("Summarise call", 1)]
+# reference.category_labels: the Chinese names of the categories (seeds/category_labels.csv)
+CATEGORY_LABELS = [
+    ("contact_reason", "Billing question", "账单问题"), ("contact_reason", "Password reset", "重置密码"),
+    ("contact_reason", "Address change", "地址变更"), ("contact_reason", "Other", "其他"),
+    ("complaint_category", "Long wait", "等待过长"), ("complaint_category", "Rude agent", "坐席态度差"),
+    ("complaint_category", "Wrong bill", "账单错误"), ("qa_item", "Verify identity", "身份核实"),
+    ("qa_item", "Offer further help", "主动提供更多帮助"), ("qa_item", "Summarise call", "通话总结"),
+]
 
 SPC = [  # period, value, centre, ucl, lcl, in_baseline, is_signal, rules
     ("2026-02-28", 0.80, 0.78, 0.90, 0.66, True, False, None),
@@ -267,6 +275,8 @@ def write_warehouse(path: Path, kpi_values: list[dict] | None = None, *,
                [(k, "all", "*", d, tg, w, date(2000, 1, 1), date(9999, 12, 31), o, a)
                 for k, (_, tg, w, d, o, a) in TARGETS.items()])
         _typed(con, "reference.owner_recipients", "owner_role VARCHAR, email VARCHAR, lang VARCHAR", RECIPIENTS)
+        _typed(con, "reference.category_labels", "domain VARCHAR, category VARCHAR, label VARCHAR, label_zh VARCHAR",
+               [(d, c, c, zh) for d, c, zh in CATEGORY_LABELS])
         _typed(con, "reference.source_schedule", "table_name VARCHAR, system VARCHAR, cadence VARCHAR, "
                "expected_by_hour_utc INTEGER, freshness_limit_hours INTEGER",
                [("acd_queue_events", "acd", "daily", 2, 36), ("wfm_schedules", "wfm", "daily", 2, 36)])

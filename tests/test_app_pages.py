@@ -197,6 +197,11 @@ def test_customer(home):
     assert list(reasons["items"]) == [50, 30, 15, 5]
     assert list(reasons["is_vital_few"]) == [True, True, False, False]
     assert list(reasons["cumulative_share"]) == pytest.approx([0.5, 0.8, 0.95, 1.0])
+    assert _shown(reasons)["cumulative_share__shown"] == ["50.0%", "80.0%", "95.0%", "100.0%"]
+
+    # the categories by their names in the reader's language (the category_labels seed)
+    zh = _open("customer", {"lang": "zh"})
+    assert _shown(_frame(zh, "rank", "category", nth=0))["name__shown"] == ["账单问题", "重置密码", "地址变更", "其他"]
 
     at.selectbox(key="flt_pareto_reasons_month").select("all").run()
     _ok(at)

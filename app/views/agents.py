@@ -4,7 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app import data, filters, fmt, ui
+from app import charts, data, filters, fmt, ui
 from app.i18n import t
 
 LEAGUE = ("qa_score", "aht", "fcr", "adherence", "occupancy", "csat")
@@ -88,9 +88,9 @@ else:
         shown=[v * fmt.display_scale(u) for v, u in zip(trend["value"], trend["unit"])],
     )
     chart = alt.Chart(trend).mark_line(point=True).encode(
-        x=alt.X("period_start:T", title=None),
+        x=charts.day_axis("period_start"),
         y=alt.Y("shown:Q", title=None),
-        tooltip=["label", "period_start:T", alt.Tooltip("shown:Q", format=".1f")],
+        tooltip=["label", charts.when_tooltip("period_start", t("period", lang)), alt.Tooltip("shown:Q", format=".1f")],
     ).properties(width=320, height=130).facet(
         facet=alt.Facet("label:N", title=None), columns=2
     ).resolve_scale(y="independent")

@@ -13,6 +13,7 @@ path = sel.snapshot.path
 labels = ui.kpi_labels(path, lang)
 units = ui.kpi_units(path)
 _, period_end = sel.bounds
+CHART_TYPES = ("laney_p", "xmr")
 
 
 def chart_scope(available: set[str]) -> tuple[str, str]:
@@ -38,8 +39,11 @@ else:
         points = data.spc_points(path, kpi, grain, scope_type, scope_id, period_end)
         unit = units.get(kpi)
         scale = fmt.display_scale(unit)
-        st.caption(t("spc_caption", lang, chart=str(mine["chart_type"].iloc[0]).upper(), grain=t(f"grain_{grain}", lang),
+        chart_type = str(mine["chart_type"].iloc[0])
+        st.caption(t("spc_caption", lang, chart=t(f"chart_{chart_type}", lang) if chart_type in CHART_TYPES else chart_type,
+                     grain=t(f"grain_{grain}", lang),
                      scope=scope_id if scope_type != "all" else t("all_queues", lang)))
+        points = points.assign(rules=[ui.rule_names(r, lang) for r in points["signal_rules"]])
         if points.empty:
             st.info(t("no_data_help", lang), icon=":material/info:")
         else:
@@ -48,7 +52,7 @@ else:
                 upper=points["ucl"] * scale, lower=points["lcl"] * scale,
                 signal=[t("signal", lang) if s else t("in_control", lang) for s in points["is_signal"].fillna(False)],
             )
-            base = alt.Chart(shown).encode(x=alt.X("period_start:T", title=None))
+            base = alt.Chart(shown).encode(x=charts.day_axis("period_start"))
             limits = alt.layer(
                 base.mark_line(interpolate="step-after", strokeDash=[4, 4], color="#c62828").encode(y="upper:Q"),
                 base.mark_line(interpolate="step-after", strokeDash=[4, 4], color="#c62828").encode(y="lower:Q"),
@@ -62,7 +66,9 @@ else:
                 color=alt.Color("signal:N", title=None,
                                 scale=alt.Scale(domain=[t("signal", lang), t("in_control", lang)],
                                                 range=["#c62828", "#455a64"])),
-                tooltip=["period_start:T", alt.Tooltip("value_shown:Q", format=".2f"), "signal_rules"],
+                tooltip=[charts.when_tooltip("period_start", t("period", lang)),
+                         alt.Tooltip("value_shown:Q", format=".2f", title=t("col_value", lang)),
+                         alt.Tooltip("rules:N", title=t("rule", lang))],
             )
             st.altair_chart(limits + line + dots, width="stretch")
             if points["center_line"].isna().all():
@@ -70,8 +76,7 @@ else:
             signals = points[points["is_signal"].fillna(False)]
             st.caption(t("signals_found", lang, n=len(signals)))
             points = points.assign(
-                period=[fmt.period_label(f"{p:%Y-%m-%d}", grain, lang) for p in points["period_start"]],
-                rules=[ui.rule_names(r, lang) for r in points["signal_rules"]])
+                period=[fmt.period_label(f"{p:%Y-%m-%d}", grain, lang) for p in points["period_start"]])
             kind = f"value:{unit or ''}"
             ui.table(
                 points[["period_start", "value", "center_line", "ucl", "lcl", "in_baseline", "is_signal", "signal_rules",
@@ -126,7 +131,9 @@ else:
                         scale=alt.Scale(zero=False)),
                 y=alt.Y("y:Q", title=f"{labels.get(kpi_y, kpi_y)} {fmt.axis_unit(units.get(kpi_y))}".strip(),
                         scale=alt.Scale(zero=False)),
-                tooltip=["period_start:T", alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("y:Q", format=".2f")],
+                tooltip=[charts.when_tooltip("period_start", t("period", lang)),
+                         alt.Tooltip("x:Q", format=".2f", title=labels.get(kpi_x, kpi_x)),
+                         alt.Tooltip("y:Q", format=".2f", title=labels.get(kpi_y, kpi_y))],
             )
             st.altair_chart(scatter, width="stretch")
             ui.table(pts[["period_start", "value_x", "value_y"]],

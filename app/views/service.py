@@ -5,7 +5,7 @@ from datetime import timedelta
 import altair as alt
 import streamlit as st
 
-from app import data, filters, fmt, ui
+from app import charts, data, filters, fmt, ui
 from app.i18n import t
 
 # The KPIs this page is about, in this order; only those the catalogue defines are shown.
@@ -130,10 +130,11 @@ else:
         long = staff.melt(id_vars=["interval_start_local"], value_vars=list(series), var_name="series", value_name="contacts")
         long["series"] = long["series"].map(series)
         line = alt.Chart(long).mark_line().encode(
-            x=alt.X("interval_start_local:T", title=None),
+            x=charts.time_axis("interval_start_local"),
             y=alt.Y("contacts:Q", title=t("contacts", lang)),
             color=alt.Color("series:N", title=None),
-            tooltip=["interval_start_local:T", "series", "contacts"],
+            tooltip=[charts.when_tooltip("interval_start_local", t("col_local_start", lang)),
+                     alt.Tooltip("series:N", title=t("series", lang)), alt.Tooltip("contacts:Q", title=t("contacts", lang))],
         )
         st.altair_chart(line, width="stretch")
         ui.table(

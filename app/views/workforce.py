@@ -3,7 +3,7 @@
 import altair as alt
 import streamlit as st
 
-from app import data, fmt, ui
+from app import charts, data, fmt, ui
 from app.i18n import t
 
 SHRINKAGE = "shrinkage"
@@ -71,10 +71,12 @@ if staff.empty:
 else:
     long = staff.assign(series=staff["kpi"].map(series))
     chart = alt.Chart(long).mark_line(interpolate="step-after").encode(
-        x=alt.X("period_start:T", title=None),
+        x=charts.time_axis("period_start"),
         y=alt.Y("value:Q", title=t("agents_axis", lang)),
         color=alt.Color("series:N", title=None, sort=list(series.values())),
-        tooltip=["period_start:T", "series", alt.Tooltip("value:Q", format=".1f")],
+        tooltip=[charts.when_tooltip("period_start", t("col_local_start", lang)),
+                 alt.Tooltip("series:N", title=t("series", lang)),
+                 alt.Tooltip("value:Q", format=".1f", title=t("agents_axis", lang))],
     )
     st.altair_chart(chart, width="stretch")
     wide = staff.pivot_table(index=["period_start", "period_start_utc"], columns="kpi", values="value").reset_index()
