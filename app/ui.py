@@ -350,6 +350,8 @@ def reason_text(reason: object, lang: str) -> str:
     """Why a value is not certified, part by part, in the reader's language (unknown parts as written)."""
     if fmt.is_missing(reason) or not str(reason).strip():
         return ""
+    if lang != "zh":  # the models write them in English
+        return str(reason)
     parts = []
     for part in str(reason).split("; "):
         for pattern, key in _REASONS:

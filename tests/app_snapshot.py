@@ -10,7 +10,8 @@ import duckdb
 from ccq.publish import publish
 from ccq.settings import Paths
 
-REASON = "acd_queue_events extract missing for 2026-03-04; suite raw_acd_queue_events failed"
+REASON = ("acd_queue_events extract missing for 2026-03-04; "
+          "raw_acd_queue_events: rows_per_day_within_range failed (3 unexpected)")
 AS_OF = datetime(2026, 3, 5, 6, 0)
 DATA_THROUGH = date(2026, 3, 4)
 
@@ -102,7 +103,20 @@ TARGETS = {
 }
 
 # kpi -> owner_role_zh, first_action_zh (the seed's Chinese columns; the rest fall back to English)
-TARGETS_ZH = {"service_level": ("运营经理", "按时段对照预测检查人力"), "asa": ("组长", "检查坐席在岗情况")}
+TARGETS_ZH = {
+    "offered": ("计划分析员", "与预测对比"),
+    "service_level": ("运营经理", "按时段对照预测检查人力"),
+    "asa": ("组长", "检查坐席在岗情况"),
+    "abandonment_rate": ("运营经理", "查看等待最长的来电"),
+    "aht": ("组长", "辅导长通话"),
+    "adherence": ("排班分析员", "辅导未按排班工作的坐席"),
+    "occupancy": ("排班分析员", "增加坐席"),
+    "shrinkage": ("排班分析员", "检查缺勤"),
+    "fcr": ("质检经理", "抽听重复来电"),
+    "qa_score": ("质检经理", "校准质检员"),
+    "csat": ("客户体验负责人", "阅读客户原话"),
+    "complaint_rate": ("客户体验负责人", "检查最主要的投诉类别"),
+}
 # Who receives each owner role's digest (seeds/owner_recipients.csv); Quality manager has nobody.
 RECIPIENTS = [("Operations manager", "ops@centre.example", "en"), ("Operations manager", "yunying@centre.example", "zh"),
               ("Team leader", "team.leader@centre.example", "en")]
@@ -344,9 +358,9 @@ def write_warehouse(path: Path, kpi_values: list[dict] | None = None, *,
         _typed(con, "audit.quarantine",
                "file_id VARCHAR, table_name VARCHAR, line_no BIGINT, field VARCHAR, rule VARCHAR, "
                "quarantined_at TIMESTAMP",
-               [("acd/1", "acd_queue_events", n, "event_time", "not_a_timestamp", datetime(2026, 3, 4, 2))
+               [("acd/1", "acd_queue_events", n, "event_time", "type", datetime(2026, 3, 4, 2))
                 for n in (10, 11)]
-               + [("acd/1", "acd_queue_events", 12, "queue_id", "unknown_queue", datetime(2026, 3, 4, 2))])
+               + [("acd/1", "acd_queue_events", 12, "queue_id", "allowed_values", datetime(2026, 3, 4, 2))])
         for table in without:
             con.execute(f"DROP TABLE IF EXISTS {table}")
 

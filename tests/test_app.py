@@ -330,3 +330,15 @@ def test_scorecard_on_the_pipeline_snapshot_shows_the_mart_values(hand_built, ha
     assert "Occupancy" not in shown and "Offered" in shown
     at.selectbox(key="flt_queue").select("*").run()
     assert _tiles(at)["Service level"] == "45.5%"   # 5 / 11 for the whole centre
+
+
+def test_certification_reasons_read_in_chinese():
+    from app.ui import reason_text
+
+    assert reason_text(REASON, "en") == REASON  # the models write them in English
+    assert reason_text(REASON, "zh") == ("acd_queue_events 缺少 2026-03-04 的数据文件；"
+                                         "raw_acd_queue_events：检查 rows_per_day_within_range 未通过（3 行）")
+    assert reason_text("provisional: 611 handled contacts still inside their re-contact window; "
+                       "includes queue support, which is not configured (defaults used)", "zh") == (
+        "暂定：611 个已处理联络仍在重复来电观察期内；包含未配置的队列 support（使用默认值）")
+    assert reason_text("something new", "zh") == "something new"  # an unknown part stays as written

@@ -246,7 +246,7 @@ def test_data_trust(home):
         REASON, "provisional: 3 handled contacts still inside their re-contact window"]
     assert list(_frame(at, "table_name", "severity")["check_name"]) == [FAILING_CHECK]
     quarantine = _frame(at, "table_name", "rule")
-    assert dict(zip(quarantine["rule"], quarantine["rows"])) == {"not_a_timestamp": 2, "unknown_queue": 1}
+    assert dict(zip(quarantine["rule"], quarantine["rows"])) == {"type": 2, "allowed_values": 1}
     sources = _frame(at, "table_name", "system").set_index("table_name")
     assert sources.loc["acd_queue_events", "rows_quarantined"] == 3
     assert str(sources.loc["wfm_schedules", "last_file_date"])[:10] == "2026-03-04"
@@ -272,7 +272,7 @@ def test_data_trust_lists_unconfigured_scopes_in_chinese(home):
     at = _open("trust", {"lang": "zh"})
     missing = _frame(at, "kind", "name")
     assert _cells(missing) == [
-        ["队列", "support", "Asia/Shanghai", "Asia/Shanghai", "默认定义（dbt_project.yml 中的 queue_defaults），按 Asia/Shanghai 计日"],
+        ["队列", "support", "Asia/Shanghai", "Asia/Shanghai", "默认定义（项目配置中的队列默认值），按 Asia/Shanghai 计日"],
         ["站点", "Asia/Shanghai", "", "Asia/Shanghai", "按 Asia/Shanghai 计日（导入其文件时的时区）"]]
     assert any("数据中有 2 个队列或站点未在种子数据中配置" in w.value for w in at.warning)
 

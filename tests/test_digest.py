@@ -56,11 +56,11 @@ def test_each_owner_gets_what_needs_its_action_in_its_language(home):
     ]
     assert ops.recipients == ("ops@centre.example",)
 
-    # The Chinese recipient reads the seed's Chinese owner and action (English where it has none).
+    # The Chinese recipient reads the seed's Chinese owner and action.
     zh = digests[("Operations manager", "zh")]
     assert _rows(zh) == [
         ("at_risk", "服务水平", "队列 账单", "77.8%", "≥ 80.0%", "按时段对照预测检查人力"),
-        ("at_risk", "放弃率", "全中心", "6.3%", "≤ 5.0%", "Look at the longest waits"),
+        ("at_risk", "放弃率", "全中心", "6.3%", "≤ 5.0%", "查看等待最长的来电"),
     ]
     assert zh.subject == "CCQ 2026年3月4日：运营经理有 2 项需要处理"
     assert zh.recipients == ("yunying@centre.example",)

@@ -8,6 +8,9 @@ from app import data, fmt, ui
 from app.i18n import t
 
 HISTORY = 14
+SYSTEMS = {f"system_{s}" for s in ("pbx", "acd", "ivr", "crm", "survey", "qa", "wfm", "hr", "finance")}
+# The loader's quarantine rules (ccq.ingest: the raw contract, and lines it cannot read).
+CONTRACT_RULES = ("encoding", "required", "type", "allowed_values", "range", "header", "parse", "duplicate")
 
 sel = ui.page_header("trust")
 lang = sel.lang
@@ -86,9 +89,11 @@ if not data.has(path, "audit.check_results"):
 elif failing.empty:
     st.success(t("all_checks_passed", lang), icon=":material/check_circle:")
 else:
-    ui.table(failing, "failing-checks", lang, columns={
+    failing = failing.assign(severity_shown=[t(f"severity_{v}", lang) if v in ("critical", "warning") else v
+                                             for v in failing["severity"]])
+    ui.table(failing, "failing-checks", lang, csv=failing.drop(columns=["severity_shown"]), columns={
         "table_name": (t("source", lang), "text"), "check_name": (t("check", lang), "text"),
-        "severity": (t("severity", lang), "text"), "partition_date": (t("col_day", lang), "day"),
+        "severity_shown": (t("severity", lang), "text"), "partition_date": (t("col_day", lang), "day"),
         "unexpected_count": (t("unexpected", lang), "value:count"), "checked_at": (t("checked_at", lang), "utc"),
     })
 
@@ -98,8 +103,10 @@ src = data.sources(path)
 if src.empty:
     ui.missing(lang, t("sources", lang), "audit.load_files")
 else:
-    ui.table(src, "sources", lang, columns={
-        "table_name": (t("source", lang), "text"), "system": (t("system", lang), "text"),
+    if "system" in src:
+        src = src.assign(system_shown=[t(f"system_{v}", lang) if f"system_{v}" in SYSTEMS else v for v in src["system"]])
+    ui.table(src, "sources", lang, csv=src.drop(columns=["system_shown"], errors="ignore"), columns={
+        "table_name": (t("source", lang), "text"), "system_shown": (t("system", lang), "text"),
         "files": (t("files", lang), "value:count"), "rows_read": (t("rows_read", lang), "value:count"),
         "rows_loaded": (t("rows_loaded", lang), "value:count"),
         "rows_quarantined": (t("rows_quarantined", lang), "value:count"),
@@ -111,9 +118,11 @@ st.subheader(t("quarantine", lang))
 if quarantine.empty:
     st.success(t("nothing_quarantined", lang), icon=":material/check_circle:")
 else:
-    ui.table(quarantine, "quarantine", lang, columns={
+    quarantine = quarantine.assign(rule_shown=[t(f"contract_rule_{r}", lang) if r in CONTRACT_RULES else r
+                                               for r in quarantine["rule"]])
+    ui.table(quarantine, "quarantine", lang, csv=quarantine.drop(columns=["rule_shown"]), columns={
         "table_name": (t("source", lang), "text"), "field": (t("field", lang), "text"),
-        "rule": (t("rule", lang), "text"), "rows": (t("rows_quarantined", lang), "value:count")})
+        "rule_shown": (t("rule", lang), "text"), "rows": (t("rows_quarantined", lang), "value:count")})
 
 # --- validation report ------------------------------------------------------------------------------
 st.subheader(t("validation_report", lang))
@@ -121,7 +130,7 @@ report = data.validation_report()
 if report is None:
     st.info(t("no_report", lang), icon=":material/info:")
 else:
-    st.caption(fmt.md_escape(str(report)))
+    st.caption(f"`{str(report).replace('`', '')}`")
     st.download_button(
         t("open_report", lang), data=report.read_bytes(), file_name=report.name, mime="text/html",
         icon=":material/description:", on_click="ignore", key="report",
