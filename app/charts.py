@@ -1,10 +1,12 @@
 """Charts more than one page draws (Altair); values arrive computed from the marts."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import altair as alt
 import streamlit as st
 
-from app import data, filters, ui
+from app import data, filters, fmt, ui
 from app.i18n import t
 
 ALL_TIME = "all"
@@ -78,3 +80,54 @@ def pareto_section(sel: filters.Selection, table: str, name: str) -> None:
             "is_vital_few": (t("vital_few", lang), "yes_no"),
         },
     )
+
+
+def heatmap_section(sel: filters.Selection, kpi: str) -> None:
+    """One KPI by weekday and interval of the selected period (its week for a day), from the
+    published interval values; a team has none (people scopes stop at the day): the centre's."""
+    lang = sel.lang
+    path = sel.snapshot.path
+    labels = ui.kpi_labels(path, lang)
+    units = ui.kpi_units(path)
+    start, end = sel.bounds
+    if sel.grain == "day":  # one day is a single row: show its week
+        start = start - timedelta(days=start.weekday())
+        end = start + timedelta(days=7)
+    scope_type, scope_id = sel.scope
+    if scope_type == "team":  # no interval values per team (people scopes stop at day)
+        scope_type, scope_id = data.ALL_SCOPE
+        st.caption(t("heatmap_no_team", lang))
+    cells = data.interval_values(path, kpi, scope_type, scope_id, start, end)
+    st.caption(t("heatmap_caption", lang, start=f"{start:%Y-%m-%d}", end=f"{end - timedelta(days=1):%Y-%m-%d}"))
+    if cells.empty:
+        st.info(t("no_data_help", lang), icon=":material/info:")
+    else:
+        unit = units.get(kpi)
+        cells = cells.assign(
+            day=lambda d: [fmt.period_label(f"{ts:%Y-%m-%d}", "day", lang) for ts in d["period_start"]],
+            date=lambda d: d["period_start"].dt.strftime("%Y-%m-%d"),
+            time=lambda d: d["period_start"].dt.strftime("%H:%M"),
+            shown=lambda d: d["value"] * fmt.display_scale(unit),
+        )
+        day_order = list(dict.fromkeys(cells.sort_values("period_start")["day"]))
+        heat = alt.Chart(cells).mark_rect().encode(
+            x=alt.X("time:O", title=t("time_of_day", lang), axis=alt.Axis(labelAngle=-90)),
+            y=alt.Y("day:O", sort=day_order, title=None),
+            color=alt.Color(
+                "shown:Q",
+                title=fmt.axis_unit(unit) or None,
+                scale=alt.Scale(scheme="redyellowgreen", reverse=units.get(kpi) == "seconds"),
+            ),
+            tooltip=[alt.Tooltip("day:O", title=t("col_day", lang)),
+                     alt.Tooltip("time:O", title=t("col_local_time", lang)),
+                     alt.Tooltip("shown:Q", format=".1f", title=f"{labels.get(kpi, kpi)} {fmt.axis_unit(unit)}".strip())],
+        )
+        st.altair_chart(heat, width="stretch")
+        ui.table(
+            cells[["date", "time", "period_start_utc", "value", "period_start"]],
+            f"heatmap-{kpi}-{start}-{scope_type}-{scope_id.replace('*', 'all')}", lang,
+            csv=cells[["date", "time", "period_start_utc", "value"]],
+            columns={"period_start": (t("col_day", lang), "day"), "time": (t("col_local_time", lang), "text"),
+                     "period_start_utc": (t("col_utc_start", lang), "utc"),
+                     "value": (labels.get(kpi, kpi), f"value:{unit or ''}")},
+        )

@@ -49,7 +49,7 @@ VALUE_COLUMNS = (
 )
 CATALOGUE_COLUMNS = (
     "kpi", "label", "label_zh", "description", "formula", "unit", "area", "booked_by", "parameters",
-    "variants", "lineage", "scopes", "grains", "is_headline", "display_order", "metric_type", "semantic_model",
+    "variants", "lineage", "scopes", "grains", "is_headline", "drivers", "display_order", "metric_type", "semantic_model",
     "model",
 )
 

@@ -58,11 +58,19 @@ class Selection:
         return data.period_bounds(self.period, self.grain) if self.period else (None, None)
 
 
+def _seen(name: str) -> str:
+    return f"_ccq_url_{name}"
+
+
 def _seed(name: str, options: list[str], default: str | None) -> None:
     key = _key(name)
+    wanted = st.query_params.get(name)
     if key not in st.session_state:
-        wanted = st.query_params.get(name)
         st.session_state[key] = wanted if wanted in options else default
+    elif wanted in options and wanted != st.session_state.get(_seen(name), wanted):
+        # The URL changed under the session since this app last wrote it: a link inside the app
+        # was followed (the scorecard's "Why?"), so it wins over the widget's last value.
+        st.session_state[key] = wanted
     elif st.session_state[key] not in options:
         # e.g. the grain changed, or a new snapshot no longer has that period
         st.session_state[key] = default
@@ -179,6 +187,8 @@ def _write_url(values: dict[str, str | None]) -> None:
     changed = {k: v for k, v in values.items() if v is not None and st.query_params.get(k) != v}
     if changed:
         st.query_params.update(changed)
+    for name, value in values.items():
+        st.session_state[_seen(name)] = value
     for name, value in values.items():
         if value is None and name in st.query_params:
             del st.query_params[name]

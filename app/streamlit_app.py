@@ -34,6 +34,7 @@ PAGES = [
     ("views/workforce.py", "workforce", ":material/groups:", "workforce"),
     ("views/agents.py", "agents", ":material/leaderboard:", "agents"),
     ("views/customer.py", "customer", ":material/sentiment_satisfied:", "customer"),
+    ("views/drivers.py", "drivers", ":material/account_tree:", "causes"),
     ("views/quality.py", "quality", ":material/monitoring:", "quality"),
     ("views/trust.py", "trust", ":material/verified_user:", "trust"),
     ("views/catalogue.py", "catalogue", ":material/menu_book:", "catalogue"),

@@ -123,6 +123,8 @@ RECIPIENTS = [("Operations manager", "ops@centre.example", "en"), ("Operations m
 # The KPIs the scorecard leads with (catalogue is_headline).
 HEADLINE = ("service_level", "asa", "abandonment_rate", "aht", "fcr")
 PROVISIONAL_UNTIL = datetime(2026, 3, 12, 0, 0)
+# The cause-and-effect tree (catalogue drivers): service level <- ASA <- occupancy, and adherence, shrinkage.
+DRIVERS = {"service_level": "asa, adherence, shrinkage", "asa": "occupancy"}
 
 
 def _value(kpi, grain, day, scope_type, scope_id, value, status=None, certified=True, reason=None,
@@ -297,10 +299,11 @@ def write_warehouse(path: Path, kpi_values: list[dict] | None = None, *,
         _typed(con, "marts.kpi_catalogue", "kpi VARCHAR, label VARCHAR, label_zh VARCHAR, description VARCHAR, "
                "formula VARCHAR, unit VARCHAR, area VARCHAR, booked_by VARCHAR, parameters VARCHAR, "
                "lineage VARCHAR, display_order INTEGER, metric_type VARCHAR, semantic_model VARCHAR, model VARCHAR, "
-               "is_headline BOOLEAN",
+               "is_headline BOOLEAN, drivers VARCHAR",
                # inserted out of display order on purpose: the app must sort
                [(c[0], c[1], c[2], c[7], c[8], c[3], c[4], "queue entry time", c[9], c[10], c[6], c[5],
-                 c[11].removeprefix("fct_"), c[11], c[0] in HEADLINE) for c in reversed(CATALOGUE)])
+                 c[11].removeprefix("fct_"), c[11], c[0] in HEADLINE, DRIVERS.get(c[0]))
+                for c in reversed(CATALOGUE)])
         _typed(con, "marts.kpi_values", KPI_VALUES_DDL,
                [tuple(r.values()) for r in (values() if kpi_values is None else kpi_values)])
         _typed(con, "marts.fct_staffing_intervals",

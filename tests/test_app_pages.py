@@ -13,7 +13,7 @@ from app_snapshot import FAILING_CHECK, REASON, make_home, values
 
 APP = Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py"
 TIMEOUT = 30
-PAGES = ("scorecard", "service", "workforce", "agents", "customer", "quality", "trust", "catalogue")
+PAGES = ("scorecard", "service", "workforce", "agents", "customer", "drivers", "quality", "trust", "catalogue")
 # A data set with only ACD data (as the Anonymous Bank records): no WFM, QA, surveys, quality marts.
 ACD_ONLY = (
     "marts.fct_staffing_intervals", "marts.fct_agent_intervals", "marts.pareto_contact_reasons",
@@ -303,3 +303,29 @@ def test_pages_say_what_a_data_set_lacks(tmp_path, monkeypatch, page):
     at = _open(page)
     if page in ("service", "workforce", "customer", "quality"):
         assert "this snapshot has no" in _infos(at)
+
+
+def test_causes_from_a_kpi_to_its_drivers_by_queue(home):
+    at = _open("drivers", {"kpi": "service_level"})
+    assert at.selectbox(key="flt_kpi").value == "service_level"
+    # the tree's branches with 4 March's values (app_snapshot.DRIVERS): ASA drives service level,
+    # occupancy drives ASA; adherence and shrinkage drive service level
+    tree = _shown(_frame(at, "kpi", "value", "status"))
+    assert sorted(zip(tree["label__shown"], tree["drives__shown"], tree["value_shown__shown"],
+                      tree["status_shown__shown"])) == [
+        ("Average speed of answer", "Service level", "42s", "Missed"),
+        ("Occupancy", "Average speed of answer", "80.0%", "Met"),
+        ("Schedule adherence", "Service level", "93.1%", "Met"),
+        ("Shrinkage", "Service level", "30.0%", "Met"),
+    ]
+    dot = at.get("graphviz_chart")[0].proto.spec
+    assert '"asa" -> "service_level"' in dot and '"occupancy" -> "asa"' in dot
+    # its value by queue, as the mart publishes it
+    queues = _frame(at, "scope_id", "kpi")
+    assert dict(zip(queues["scope_id"], _shown(queues)["value__shown"])) == {"Q_BILLING": "77.8%", "Q_GENERAL": "82.5%"}
+
+
+def test_the_scorecards_why_opens_the_causes_of_that_kpi(home):
+    at = _open("scorecard")
+    links = [e for e in at.get("page_link")]
+    assert links and all(link.proto.page.endswith("causes") for link in links)

@@ -56,7 +56,9 @@ if exceptions.empty and signals.empty:
     st.success(t("no_exceptions", lang), icon=":material/check_circle:")
 with st.container(border=not (exceptions.empty and signals.empty)):
     for row in exceptions.itertuples(index=False):
-        st.markdown(t(
+        line, why = st.columns([12, 1], vertical_alignment="center")
+        why.page_link("views/drivers.py", label=t("why", lang), query_params={**st.query_params.to_dict(), "kpi": row.kpi})
+        line.markdown(t(
             "exception_line", lang,
             badge=ui.status_badge(row, lang),
             label=fmt.md_escape(labels.get(row.kpi, row.kpi)),

@@ -1,7 +1,5 @@
 """Service: service level, speed of answer and abandonment by queue, a weekday x interval heatmap
 of one KPI, and arrivals against the WFM forecast."""
-from datetime import timedelta
-
 import altair as alt
 import streamlit as st
 
@@ -73,46 +71,7 @@ else:
         st, "heatmap_kpi", t("col_kpi", lang), available,
         default=HEATMAP_DEFAULT, format_func=lambda k: labels.get(k, k),
     )
-    start, end = sel.bounds
-    if sel.grain == "day":  # one day is a single row: show its week
-        start = start - timedelta(days=start.weekday())
-        end = start + timedelta(days=7)
-    scope_type, scope_id = sel.scope
-    if scope_type == "team":  # no interval values per team (people scopes stop at day)
-        scope_type, scope_id = data.ALL_SCOPE
-        st.caption(t("heatmap_no_team", lang))
-    cells = data.interval_values(path, kpi, scope_type, scope_id, start, end)
-    st.caption(t("heatmap_caption", lang, start=f"{start:%Y-%m-%d}", end=f"{end - timedelta(days=1):%Y-%m-%d}"))
-    if cells.empty:
-        st.info(t("no_data_help", lang), icon=":material/info:")
-    else:
-        unit = units.get(kpi)
-        cells = cells.assign(
-            day=lambda d: [fmt.period_label(f"{ts:%Y-%m-%d}", "day", lang) for ts in d["period_start"]],
-            date=lambda d: d["period_start"].dt.strftime("%Y-%m-%d"),
-            time=lambda d: d["period_start"].dt.strftime("%H:%M"),
-            shown=lambda d: d["value"] * fmt.display_scale(unit),
-        )
-        day_order = list(dict.fromkeys(cells.sort_values("period_start")["day"]))
-        heat = alt.Chart(cells).mark_rect().encode(
-            x=alt.X("time:O", title=t("time_of_day", lang), axis=alt.Axis(labelAngle=-90)),
-            y=alt.Y("day:O", sort=day_order, title=None),
-            color=alt.Color(
-                "shown:Q",
-                title=fmt.axis_unit(unit) or None,
-                scale=alt.Scale(scheme="redyellowgreen", reverse=units.get(kpi) == "seconds"),
-            ),
-            tooltip=["day", "time", alt.Tooltip("shown:Q", format=".1f")],
-        )
-        st.altair_chart(heat, width="stretch")
-        ui.table(
-            cells[["date", "time", "period_start_utc", "value", "period_start"]],
-            f"heatmap-{kpi}-{start}-{scope_type}-{scope_id.replace('*', 'all')}", lang,
-            csv=cells[["date", "time", "period_start_utc", "value"]],
-            columns={"period_start": (t("col_day", lang), "day"), "time": (t("col_local_time", lang), "text"),
-                     "period_start_utc": (t("col_utc_start", lang), "utc"),
-                     "value": (labels.get(kpi, kpi), f"value:{unit or ''}")},
-        )
+    charts.heatmap_section(sel, kpi)
 
 # --- arrivals against forecast ----------------------------------------------------------------
 st.subheader(t("arrivals_vs_forecast", lang))

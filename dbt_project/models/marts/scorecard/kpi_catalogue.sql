@@ -2,6 +2,10 @@
 -- catalogue and for certification: generated from dbt's graph, never retyped.
 {%- if execute %}
 {%- set semantic_models = ccq.kpi_semantic_models() %}
+{%- set kpi_names = ccq.kpi_metrics() | map(attribute='kpi') | list %}
+{%- for kpi in ccq.kpi_metrics() %}{% for driver in kpi.meta.get('drivers', []) if driver not in kpi_names %}
+    {{ exceptions.raise_compiler_error("KPI " ~ kpi.kpi ~ ": driver " ~ driver ~ " is not a KPI (meta drivers)") }}
+{%- endfor %}{% endfor %}
 {%- for kpi in ccq.kpi_metrics() %}
 {%- set sm = semantic_models[kpi.semantic_model] %}
 {%- set aggs = [sm.measures[kpi.numerator].agg] + ([sm.measures[kpi.denominator].agg] if kpi.denominator else []) %}
@@ -22,6 +26,7 @@ select
     {{ ccq.sql_literal(kpi.scopes | join(', ')) }} as scopes,
     {{ ccq.sql_literal((kpi.grains or ccq.kpi_grains() | map(attribute='grain') | list) | join(', ')) }} as grains,
     {{ 'true' if kpi.meta.get('headline') else 'false' }} as is_headline,
+    {{ ccq.sql_literal(kpi.meta.get('drivers', []) | join(', ')) }} as drivers,
     {{ loop.index }} as display_order,
     {{ ccq.sql_literal(kpi.metric_type) }} as metric_type,
     {{ ccq.sql_literal(kpi.numerator) }} as numerator_measure,
