@@ -46,11 +46,12 @@ VALUE_COLUMNS = (
     "owner_role_zh", "first_action_zh", "provisional_until",
     "certified", "certification_reason", "numerator", "denominator", "as_of", "data_through",
     "previous_value", "change_vs_previous", "year_ago_value", "change_vs_year_ago",
+    "previous_to_date_value", "change_vs_previous_to_date", "previous_to_date_through", "status_withheld",
 )
 CATALOGUE_COLUMNS = (
     "kpi", "label", "label_zh", "description", "formula", "unit", "area", "booked_by", "parameters",
     "variants", "lineage", "scopes", "grains", "is_headline", "drivers", "display_order", "metric_type", "semantic_model",
-    "model",
+    "model", "description_zh", "formula_zh", "booked_by_zh", "variants_zh", "zero_note", "zero_note_zh",
 )
 
 
@@ -162,10 +163,11 @@ def targets(path: str) -> pd.DataFrame:
     if not has(path, "reference.kpi_targets"):
         return pd.DataFrame(columns=["kpi", "scope_type", "scope_id", "direction", "target", "warning",
                                      "effective_from", "effective_to", "owner_role", "first_action"])
+    wanted = ("kpi", "scope_type", "scope_id", "direction", "target", "warning", "effective_from", "effective_to",
+              "owner_role", "first_action", "owner_role_zh", "first_action_zh")
     return _query(
         path,
-        "SELECT kpi, scope_type, scope_id, direction, target, warning, effective_from, effective_to, "
-        "owner_role, first_action FROM reference.kpi_targets "
+        f"SELECT {_select(path, 'reference.kpi_targets', wanted)} FROM reference.kpi_targets "
         "ORDER BY kpi, scope_type <> 'all', scope_type, scope_id, effective_from DESC",
     )
 

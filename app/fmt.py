@@ -8,6 +8,7 @@ from app.i18n import lang_or_default, t
 # Own day and month names (shared with the digests) so output does not depend on the server's locale.
 from ccq.display import MONTHS_EN, WEEKDAYS
 from ccq.display import day_label as _day_label
+from ccq.display import day_span as _day_span
 from ccq.display import format_change, format_value, is_missing  # noqa: F401 (format_change: for the views)
 
 STATUS_COLOURS = {"met": "green", "at_risk": "orange", "missed": "red"}
@@ -73,6 +74,10 @@ def period_label(key: str, grain: str, lang: str) -> str:
 
 def day_label(d: date | datetime, lang: str) -> str:
     return _day_label(d, lang_or_default(lang))
+
+
+def day_span(first: date, last: date, lang: str) -> str:
+    return _day_span(first, last, lang_or_default(lang))
 
 
 def format_moment(value: object, lang: str) -> str | None:

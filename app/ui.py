@@ -118,15 +118,19 @@ def csv_name(sel: filters.Selection, page: str) -> str:
     return f"{page}-{sel.grain}-{sel.period}-{scope_type}-{scope_id.replace('*', 'all')}"
 
 
+def localized(row, field: str, lang: str) -> str | None:
+    """A text column in the reader's language: its Chinese column (`<field>_zh`) when there is one, else English."""
+    zh = text(getattr(row, f"{field}_zh", None)) if lang == "zh" else None
+    return zh or text(getattr(row, field, None))
+
+
 def owner(row, lang: str) -> str | None:
     """The owner role in the reader's language (the target row's Chinese column, else English)."""
-    zh = text(getattr(row, "owner_role_zh", None)) if lang == "zh" else None
-    return zh or text(row.owner_role)
+    return localized(row, "owner_role", lang)
 
 
 def first_action(row, lang: str) -> str | None:
-    zh = text(getattr(row, "first_action_zh", None)) if lang == "zh" else None
-    return zh or text(row.first_action)
+    return localized(row, "first_action", lang)
 
 
 def is_provisional(row) -> bool:
@@ -139,12 +143,21 @@ def status_text(row, lang: str) -> str:
         return t("no_data", lang)
     if is_provisional(row):
         return t("provisional_until", lang, when=fmt.format_moment(row.provisional_until, lang))
+    if is_zero_from_data(row):
+        return t("zero_from_data", lang)
     return fmt.status_label(text(row.status), lang)
+
+
+def is_zero_from_data(row) -> bool:
+    """A percentile of 0 s from the data itself: no status, and the catalogue's zero_note says why."""
+    return text(getattr(row, "status_withheld", None)) == "zero_from_data"
 
 
 def status_badge(row, lang: str) -> str:
     if is_provisional(row):
         return f":violet-badge[:material/hourglass_top: {fmt.md_escape(status_text(row, lang))}]"
+    if is_zero_from_data(row):
+        return f":gray-badge[:material/info: {fmt.md_escape(status_text(row, lang))}]"
     status = text(row.status)
     return f":{fmt.status_colour(status)}-badge[{fmt.status_label(status, lang)}]"
 
@@ -168,9 +181,10 @@ def defined_here(rows: pd.DataFrame, grain: str, scope_type: str) -> pd.DataFram
 
 
 def tile(row, label: str, lang: str, spark: list[float] | None = None, compare: bool = True,
-         details: bool = True, currency: str | None = None) -> None:
+         details: bool = True, currency: str | None = None, versus: str | None = None) -> None:
     """One KPI: value, change, target and status, certification, owner and first action.
-    `compare` is off for a partial period (part of a month against a whole one misleads);
+    `compare` is off for a partial period with no like-for-like base (part of a week against a
+    whole one misleads); `versus` names the base when it is not the previous period;
     `details` off gives the compact headline tile (owner and action are in the exceptions)."""
     has_value = not fmt.is_missing(row.value)
     unit = text(row.unit)
@@ -183,8 +197,8 @@ def tile(row, label: str, lang: str, spark: list[float] | None = None, compare: 
         delta_color="off" if delta and delta.startswith("±") else (
             "inverse" if lower_better else ("normal" if text(row.direction) else "off")),
         delta_arrow="off" if delta and delta.startswith("±") else "auto",  # no change: neither up nor down
-        delta_description=t("vs_previous", lang) if delta else None,
-        help=fmt.md_escape(text(row.description) or "") or None,
+        delta_description=(versus or t("vs_previous", lang)) if delta else None,
+        help=fmt.md_escape(localized(row, "description", lang) or "") or None,
         chart_data=spark if spark and len(spark) > 1 else None,
         chart_type="line",
     )
@@ -200,13 +214,15 @@ def tile(row, label: str, lang: str, spark: list[float] | None = None, compare: 
         badges.append(f":violet-badge[:material/warning: {t('not_certified', lang)}]")
     st.markdown(" ".join(badges))
     st.caption(fmt.md_escape(fmt.format_target(row.target, row.warning, unit, row.direction, lang, currency)))
+    if is_zero_from_data(row) and localized(row, "zero_note", lang):
+        st.caption(fmt.md_escape(localized(row, "zero_note", lang)))
     if not details:
         if not certified and not is_provisional(row):
             reason = reason_text(row.certification_reason, lang) or t("reason_unknown", lang)
             st.warning(t("not_certified_reason", lang, reason=fmt.md_escape(reason)), icon=":material/warning:")
         return
     year_ago = fmt.format_change(getattr(row, "change_vs_year_ago", None), unit, currency)
-    if year_ago and compare:
+    if year_ago and compare and not versus:
         st.caption(fmt.md_escape(t("vs_year_ago", lang, change=year_ago)))
     if owner(row, lang):
         st.caption(f"**{t('owner', lang)}:** {fmt.md_escape(owner(row, lang))}")
@@ -218,7 +234,7 @@ def tile(row, label: str, lang: str, spark: list[float] | None = None, compare: 
 
 
 def tiles(sel: filters.Selection, rows: pd.DataFrame, per_row: int = 3, sparklines: bool = True,
-          compare: bool = True, details: bool = True) -> None:
+          compare: bool = True, details: bool = True, versus: str | None = None) -> None:
     """Tiles for the given scorecard rows, in their order, with the last periods as sparklines."""
     lang = sel.lang
     labels = kpi_labels(sel.snapshot.path, lang)
@@ -234,11 +250,11 @@ def tiles(sel: filters.Selection, rows: pd.DataFrame, per_row: int = 3, sparklin
         for column, row in zip(columns, records[start:start + per_row]):
             with column, st.container(border=True):
                 tile(row, labels.get(row.kpi, row.kpi), lang, spark.get(row.kpi), compare=compare, details=details,
-                     currency=currency)
+                     currency=currency, versus=versus)
 
 
 def kpi_table(rows: pd.DataFrame, lang: str, labels: dict[str, str], compare: bool = True,
-              currency: str | None = None) -> pd.DataFrame:
+              currency: str | None = None, versus: str | None = None) -> pd.DataFrame:
     """The scorecard as a person reads it: labels, values in the cards' units and words, the
     target with its direction, status, certification, owner. The CSV keeps scorecard_table."""
     def certified(row) -> str:
@@ -254,7 +270,7 @@ def kpi_table(rows: pd.DataFrame, lang: str, labels: dict[str, str], compare: bo
             t("col_area", lang): [t(f"area_{r.area}", lang) if text(getattr(r, "area", None)) else "" for r in records],
             t("col_label", lang): [labels.get(r.kpi, r.kpi) for r in records],
             t("col_value", lang): [fmt.format_value(r.value, text(r.unit), currency) for r in records],
-            t("col_vs_previous", lang): [
+            versus or t("col_vs_previous", lang): [
                 (fmt.format_change(r.change_vs_previous, text(r.unit), currency) or "") if compare else ""
                 for r in records],
             t("col_target", lang): [short_target(r, currency) for r in records],
@@ -281,6 +297,9 @@ def scorecard_table(rows: pd.DataFrame, lang: str, labels: dict[str, str]) -> pd
             "change_vs_previous": rows["change_vs_previous"],
             "year_ago_value": rows["year_ago_value"],
             "change_vs_year_ago": rows["change_vs_year_ago"],
+            "previous_to_date_value": rows.get("previous_to_date_value"),
+            "change_vs_previous_to_date": rows.get("change_vs_previous_to_date"),
+            "previous_to_date_through": rows.get("previous_to_date_through"),
             "certified": rows["certified"],
             "certification_reason": rows["certification_reason"],
             "owner_role": rows["owner_role"],

@@ -88,6 +88,15 @@ WEEKDAYS = {
 }
 
 
+def day_span(first: date, last: date, lang: str) -> str:
+    """Days of one month as a reader writes them: 1–5 Nov 2026, or 2026年11月1日–5日."""
+    if first == last:
+        return day_label(first, lang)
+    if lang == "zh":
+        return f"{first.year}年{first.month}月{first.day}日–{last.day}日"
+    return f"{first.day}–{last.day} {MONTHS_EN[last.month - 1][:3]} {last.year}"
+
+
 def day_label(d: date | datetime, lang: str) -> str:
     """A calendar day as a reader writes it: 5 Dec 2026, or 2026年12月5日 (no locale needed)."""
     if lang == "zh":

@@ -24,6 +24,9 @@ CATALOGUE = [
      "sl_threshold_seconds,short_abandon_seconds", "acd_queue_events", "fct_queue_legs"),
     ("asa", "Average speed of answer", "平均应答速度", "seconds", "access", "ratio", 30,
      "Mean queue wait of answered contacts.", "sum of queue wait / answered", "", "acd_queue_events", "fct_queue_legs"),
+    ("asa_median", "Median speed of answer", "应答等待时长中位数", "seconds", "access", "simple", 35,
+     "Median queue wait of answered contacts.", "median of queue wait of answered", "", "acd_queue_events",
+     "fct_queue_legs"),
     ("abandonment_rate", "Abandonment rate", "放弃率", "ratio", "access", "ratio", 40,
      "Share of offered contacts abandoned.", "(abandoned - short) / (offered - short)", "short_abandon_seconds",
      "acd_queue_events", "fct_queue_legs"),
@@ -35,12 +38,12 @@ CATALOGUE = [
      "agent_state_events,wfm_schedules", "fct_agent_intervals"),
     ("occupancy", "Occupancy", "占用率", "ratio", "workforce", "ratio", 70,
      "Handling time / staffed time.", "(talk + hold + ACW) / staffed", "", "agent_state_events", "fct_agent_intervals"),
-    ("shrinkage", "Shrinkage", "损耗率", "ratio", "workforce", "ratio", 80,
+    ("shrinkage", "Shrinkage", "缩减率", "ratio", "workforce", "ratio", 80,
      "Paid time not available for contacts.", "non-productive seconds / paid seconds", "", "agent_state_events",
      "fct_agent_intervals"),
-    ("shrinkage_break", "Shrinkage: break", "损耗：休息", "ratio", "workforce", "ratio", 81,
+    ("shrinkage_break", "Shrinkage: break", "缩减率（休息）", "ratio", "workforce", "ratio", 81,
      "Breaks / paid time.", "break seconds / paid seconds", "", "agent_state_events", "fct_agent_intervals"),
-    ("shrinkage_training", "Shrinkage: training", "损耗：培训", "ratio", "workforce", "ratio", 82,
+    ("shrinkage_training", "Shrinkage: training", "缩减率（培训）", "ratio", "workforce", "ratio", 82,
      "Training / paid time.", "training seconds / paid seconds", "", "agent_state_events", "fct_agent_intervals"),
     ("required_agents", "Required agents", "所需坐席", "agents", "workforce", "ratio", 83,
      "Agents the Erlang model in force needs per interval.", "sum of required agents / intervals", "",
@@ -85,6 +88,7 @@ TARGETS = {
     "service_level": ("ratio", 0.8, 0.75, "higher_is_better", "Operations manager",
                       "Check staffing vs. forecast for the interval"),
     "asa": ("seconds", 20.0, 30.0, "lower_is_better", "Team leader", "Review agent availability"),
+    "asa_median": ("seconds", 10.0, 15.0, "lower_is_better", "Team leader", "Review agent availability"),
     "abandonment_rate": ("ratio", 0.05, 0.08, "lower_is_better", "Operations manager", "Look at the longest waits"),
     "aht": ("seconds", 330.0, 360.0, "lower_is_better", "Team leader", "Coach long calls"),
     "adherence": ("ratio", 0.92, 0.9, "higher_is_better", "WFM analyst", "Coach agents off schedule"),
@@ -102,11 +106,15 @@ TARGETS = {
                        "Review the top complaint category"),
 }
 
+# The catalogue's explanation of a percentile of 0 s from the data (meta zero_note, zero_note_zh).
+ZERO_NOTES = {"asa_median": ("Half or more of the answered contacts waited 0 s.", "一半及以上的已接通联络等待 0 秒。")}
+
 # kpi -> owner_role_zh, first_action_zh (the seed's Chinese columns; the rest fall back to English)
 TARGETS_ZH = {
     "offered": ("计划分析员", "与预测对比"),
     "service_level": ("运营经理", "按时段对照预测检查人力"),
     "asa": ("组长", "检查坐席在岗情况"),
+    "asa_median": ("组长", "检查坐席在岗情况"),
     "abandonment_rate": ("运营经理", "查看等待最长的来电"),
     "aht": ("组长", "辅导长通话"),
     "adherence": ("排班分析员", "辅导未按排班工作的坐席"),
@@ -128,7 +136,7 @@ DRIVERS = {"service_level": "asa, adherence, shrinkage", "asa": "occupancy"}
 
 
 def _value(kpi, grain, day, scope_type, scope_id, value, status=None, certified=True, reason=None,
-           previous=None, year_ago=None, utc=None, provisional_until=None):
+           previous=None, year_ago=None, utc=None, provisional_until=None, to_date=None, withheld=None):
     unit, target, warning, direction, owner, action = TARGETS[kpi]
     owner_zh, action_zh = TARGETS_ZH.get(kpi, (None, None))
     start = datetime.fromisoformat(day)
@@ -140,6 +148,9 @@ def _value(kpi, grain, day, scope_type, scope_id, value, status=None, certified=
         previous_value=previous, change_vs_previous=None if previous is None else value - previous,
         year_ago_value=year_ago, change_vs_year_ago=None if year_ago is None else value - year_ago,
         owner_role_zh=owner_zh, first_action_zh=action_zh, provisional_until=provisional_until,
+        previous_to_date_value=to_date, change_vs_previous_to_date=None if to_date is None else value - to_date,
+        previous_to_date_through=None if to_date is None else date(2026, 2, 4),
+        status_withheld=withheld or ("provisional" if provisional_until else None),
     )
 
 
@@ -153,6 +164,8 @@ def values() -> list[dict]:
         v("service_level", "day", "2026-03-04", "all", "*", 0.8125, "met", previous=0.7, year_ago=0.7625),
         v("asa", "day", "2026-03-04", "all", "*", 42.4, "missed", certified=False, reason=REASON, previous=25.0),
         v("abandonment_rate", "day", "2026-03-04", "all", "*", 0.0625, "at_risk"),
+        # most answered contacts waited 0 s: a median of 0 s beats its target but gets no status
+        v("asa_median", "day", "2026-03-04", "all", "*", 0.0, None, withheld="zero_from_data"),
         v("offered", "day", "2026-03-04", "queue", "Q_BILLING", 321),
         v("service_level", "day", "2026-03-04", "queue", "Q_BILLING", 0.7777, "at_risk"),
         v("asa", "day", "2026-03-04", "queue", "Q_BILLING", 12.5, "met"),
@@ -161,7 +174,8 @@ def values() -> list[dict]:
         v("asa", "day", "2026-03-04", "queue", "Q_GENERAL", 52.0, "missed"),
         v("service_level", "day", "2026-03-04", "site", "LON", 0.8125, "met"),
         v("service_level", "week", "2026-03-02", "all", "*", 0.76, "at_risk"),
-        v("service_level", "month", "2026-03-01", "all", "*", 0.7654, "at_risk"),
+        # March to date (1-4) against all of February (0.70) and, like for like, 1-4 February (0.75)
+        v("service_level", "month", "2026-03-01", "all", "*", 0.7654, "at_risk", previous=0.70, to_date=0.75),
         # workforce
         v("adherence", "day", "2026-03-04", "all", "*", 0.9312, "met"),
         v("occupancy", "day", "2026-03-04", "all", "*", 0.8, "met"),
@@ -221,7 +235,8 @@ KPI_VALUES_DDL = (
     "warning DOUBLE, direction VARCHAR, status VARCHAR, owner_role VARCHAR, first_action VARCHAR, "
     "certified BOOLEAN, certification_reason VARCHAR, as_of TIMESTAMP, data_through DATE, previous_value DOUBLE, "
     "change_vs_previous DOUBLE, year_ago_value DOUBLE, change_vs_year_ago DOUBLE, owner_role_zh VARCHAR, "
-    "first_action_zh VARCHAR, provisional_until TIMESTAMP"
+    "first_action_zh VARCHAR, provisional_until TIMESTAMP, previous_to_date_value DOUBLE, "
+    "change_vs_previous_to_date DOUBLE, previous_to_date_through DATE, status_withheld VARCHAR"
 )
 PARETO_DDL = ("month DATE, category VARCHAR, items BIGINT, share DOUBLE, cumulative_share DOUBLE, "
               "rank INTEGER, is_vital_few BOOLEAN")
@@ -287,8 +302,8 @@ def write_warehouse(path: Path, kpi_values: list[dict] | None = None, *,
                "is_configured BOOLEAN, configuration_note VARCHAR", DIM_SITES)
         _typed(con, "reference.kpi_targets", "kpi VARCHAR, scope_type VARCHAR, scope_id VARCHAR, direction VARCHAR, "
                "target DOUBLE, warning DOUBLE, effective_from DATE, effective_to DATE, owner_role VARCHAR, "
-               "first_action VARCHAR",
-               [(k, "all", "*", d, tg, w, date(2000, 1, 1), date(9999, 12, 31), o, a)
+               "first_action VARCHAR, owner_role_zh VARCHAR, first_action_zh VARCHAR",
+               [(k, "all", "*", d, tg, w, date(2000, 1, 1), date(9999, 12, 31), o, a, *TARGETS_ZH.get(k, (None, None)))
                 for k, (_, tg, w, d, o, a) in TARGETS.items()])
         _typed(con, "reference.owner_recipients", "owner_role VARCHAR, email VARCHAR, lang VARCHAR", RECIPIENTS)
         _typed(con, "reference.category_labels", "domain VARCHAR, category VARCHAR, label VARCHAR, label_zh VARCHAR",
@@ -299,10 +314,12 @@ def write_warehouse(path: Path, kpi_values: list[dict] | None = None, *,
         _typed(con, "marts.kpi_catalogue", "kpi VARCHAR, label VARCHAR, label_zh VARCHAR, description VARCHAR, "
                "formula VARCHAR, unit VARCHAR, area VARCHAR, booked_by VARCHAR, parameters VARCHAR, "
                "lineage VARCHAR, display_order INTEGER, metric_type VARCHAR, semantic_model VARCHAR, model VARCHAR, "
-               "is_headline BOOLEAN, drivers VARCHAR",
+               "is_headline BOOLEAN, drivers VARCHAR, description_zh VARCHAR, formula_zh VARCHAR, booked_by_zh VARCHAR, "
+               "zero_note VARCHAR, zero_note_zh VARCHAR",
                # inserted out of display order on purpose: the app must sort
                [(c[0], c[1], c[2], c[7], c[8], c[3], c[4], "queue entry time", c[9], c[10], c[6], c[5],
-                 c[11].removeprefix("fct_"), c[11], c[0] in HEADLINE, DRIVERS.get(c[0]))
+                 c[11].removeprefix("fct_"), c[11], c[0] in HEADLINE, DRIVERS.get(c[0]),
+                 f"{c[2]}的定义。", f"{c[2]}的公式", "进入队列的时间", *ZERO_NOTES.get(c[0], (None, None)))
                 for c in reversed(CATALOGUE)])
         _typed(con, "marts.kpi_values", KPI_VALUES_DDL,
                [tuple(r.values()) for r in (values() if kpi_values is None else kpi_values)])

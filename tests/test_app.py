@@ -72,11 +72,15 @@ def test_scorecard_shows_published_values(home):
     assert at.selectbox(key="flt_period").value == "2026-03-04"
     assert at.selectbox(key="flt_queue").value == "*"
 
-    # How the day went, against target: of the ten centre-wide values with a target, seven met,
-    # ASA missed, abandonment at risk, and FCR is provisional (not judged); three have no target.
+    # How the day went, against target: of the eleven centre-wide values with a target, seven met,
+    # ASA missed, abandonment at risk, FCR is provisional and the median speed of answer of 0 s
+    # (from the data) is not judged; three have no target.
     text = _texts(at)
     assert (":green-badge[Targets met: 7] :orange-badge[At risk: 1] :red-badge[Missed: 1] "
-            ":violet-badge[Provisional: 1] · of 10 KPIs with a target here; 3 more have none.") in text
+            ":violet-badge[Provisional: 1] :gray-badge[0 from the data, not judged: 1] "
+            "· of 11 KPIs with a target here; 3 more have none.") in text
+    median = _shown(at)["Median speed of answer"]
+    assert (median["Value"], median["Target"], median["Status"]) == ("0s", "≤ 10s", "0 from the data: no status")
 
     # The headline KPIs come first, as tiles in catalogue order; the rest is in the table.
     tiles = _tiles(at)
@@ -160,9 +164,13 @@ def test_filters_change_numbers_and_url(home):
     # no month is complete (data through 4 March): the month to date, labelled as partial
     assert at.selectbox(key="flt_period").value == "2026-03-01"
     assert at.selectbox(key="flt_period").format_func("2026-03-01") == "March 2026 (partial, to 4 Mar 2026)"
-    assert [i.value for i in at.info if "Partial period" in i.value]
-    assert at.metric[0].proto.delta == ""  # part of a month is not compared with a whole one
+    # compared like for like: 1-4 March (76.5%) against 1-4 February (75.0%), not all of February (70.0%)
+    assert [i.value for i in at.info] == [
+        "Month to date: data through 4 Mar 2026. Changes are against the same days of the previous month "
+        "(1–4 Feb 2026), like for like."]
     assert _tiles(at)["Service level"] == "76.5%"
+    assert (at.metric[0].proto.delta, at.metric[0].proto.delta_description) == ("+1.5 pp", "vs 1–4 Feb 2026")
+    assert _shown(at)["Service level"]["vs 1–4 Feb 2026"] == "+1.5 pp"
     assert at.query_params == {
         "lang": "en", "grain": "month", "period": "2026-03-01", "queue": "*", "team": "*", "site": "*"
     }

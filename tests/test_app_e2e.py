@@ -131,7 +131,7 @@ LATIN_ALLOWED = {
     "raw_acd_queue_events", "rows_per_day_within_range", "event_time", "queue_id",
 }
 # The metric catalogue's descriptions and formulas have no Chinese yet (issue 17, left open).
-LATIN_PAGES = ("scorecard", "service", "workforce", "agents", "customer", "drivers", "quality", "trust")
+LATIN_PAGES = ("scorecard", "service", "workforce", "agents", "customer", "drivers", "quality", "trust", "catalogue")
 
 
 def _latin_words(page) -> set[str]:

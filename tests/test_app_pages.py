@@ -235,7 +235,7 @@ def test_data_trust(home):
     at = _open("trust")
     tiles = _tiles(at)
     # ASA (a missing extract) and FCR (provisional: its re-contact window is open) are not certified
-    assert tiles["Certified values this period"] == "11 / 13"
+    assert tiles["Certified values this period"] == "12 / 14"
     assert tiles["Failing checks"] == "1 / 2"
     assert tiles["Rows quarantined"] == "3"
     assert tiles["Data through"] == "2026-03-04"
@@ -280,19 +280,31 @@ def test_data_trust_lists_unconfigured_scopes_in_chinese(home):
 def test_metric_catalogue(home):
     at = _open("catalogue")
     table = _frame(at, "kpi", "name").set_index("kpi")
-    assert len(table) == 17
+    assert len(table) == 18
     assert table.loc["service_level", "formula"] == "answered within T / (answered + abandoned - short abandoned)"
     assert table.loc["service_level", "parameters"] == "sl_threshold_seconds,short_abandon_seconds"
     assert table.loc["service_level", "owner_role"] == "Operations manager"
     assert list(table.index[:3]) == ["offered", "service_level", "asa"]  # display order
-    assert len(at.expander) == 17
+    assert len(at.expander) == 18
 
     at.text_input(key="cat_search").input("abandon").run()
     _ok(at)
     assert set(_frame(at, "kpi", "name")["kpi"]) == {"abandonment_rate", "service_level"}
 
     at = _open("catalogue", {"lang": "zh"})
-    assert "服务水平" in set(_frame(at, "kpi", "name")["name"])
+    shown = _shown(_frame(at, "kpi", "name"))
+    row = shown["name__shown"].index("服务水平")
+    # every text in Chinese: the definition, formula, unit, area and owner from their Chinese columns
+    assert [shown[c][row] for c in ("area_shown__shown", "unit_shown__shown", "description_shown__shown",
+                                    "formula_shown__shown", "owner_shown__shown")] == [
+        "接通", "百分比", "服务水平的定义。", "服务水平的公式", "运营经理"]
+    assert "**计入依据:** 进入队列的时间" in _plain(" ".join(m.value for m in at.markdown))
+    targets = _shown(_frame(at, "kpi", "scope_type"))
+    row = targets["name__shown"].index("服务水平")
+    assert [targets[c][row] for c in ("scope__shown", "target_shown__shown", "warning_shown__shown",
+                                      "effective_from__shown", "until_shown__shown", "owner_shown__shown",
+                                      "action_shown__shown")] == [
+        "全部队列", "≥ 80.0%", "75.0%", "2000-01-01 周六", "长期有效", "运营经理", "按时段对照预测检查人力"]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -303,6 +315,18 @@ def test_pages_say_what_a_data_set_lacks(tmp_path, monkeypatch, page):
     at = _open(page)
     if page in ("service", "workforce", "customer", "quality"):
         assert "this snapshot has no" in _infos(at)
+
+
+def test_a_zero_percentile_from_the_data_is_explained_not_judged(home):
+    at = _open("drivers", {"kpi": "asa_median"})
+    assert _tiles(at) == {"Median speed of answer": "0s"}
+    assert ":gray-badge[:material/info: 0 from the data: no status] :blue-badge[:material/verified: Certified]" in [
+        _plain(m.value) for m in at.markdown]
+    assert "Half or more of the answered contacts waited 0 s." in [_plain(c.value) for c in at.caption]
+    at = _open("drivers", {"kpi": "asa_median", "lang": "zh"})
+    assert ":gray-badge[:material/info: 数据中为 0：不评定状态] :blue-badge[:material/verified: 已认证]" in [
+        _plain(m.value) for m in at.markdown]
+    assert "一半及以上的已接通联络等待 0 秒。" in [_plain(c.value) for c in at.caption]
 
 
 def test_causes_from_a_kpi_to_its_drivers_by_queue(home):

@@ -89,9 +89,11 @@ def unit_run(hand_built, tmp_path_factory):
 
 
 def test_every_unit_test_passes(unit_run):
-    outcomes, manifest, _ = unit_run
+    outcomes, manifest, warehouse = unit_run
     units = {uid: status for uid, (status, _) in outcomes.items() if uid.startswith("unit_test.")}
-    failed = {uid: status for uid, status in units.items() if status != "pass"}
+    # dbt's message says which rows differ, or why the test could not run.
+    messages = {r["unique_id"]: r["message"] for r in json.loads((warehouse.parent / "target" / "run_results.json").read_text())["results"]}
+    failed = {uid: messages[uid] for uid, status in units.items() if status != "pass"}
     assert not failed, failed
     assert len(units) == len(manifest["unit_tests"]) > 0
 

@@ -23,8 +23,19 @@ partial = data.is_partial(sel.period, sel.grain, through)
 as_of = rows["as_of"].dropna()
 if not as_of.empty:
     st.caption(t("data_as_of", lang, when=fmt.format_as_of(as_of.max())))
-if partial:
+# A month in progress is compared like for like, with the same days of the month before (kpi_values);
+# any other partial period is not compared at all.
+versus = None
+base_through = rows["previous_to_date_through"].dropna() if "previous_to_date_through" in rows else pd.Series(dtype=object)
+if partial and sel.grain == "month" and not base_through.empty:
+    last = pd.Timestamp(base_through.iloc[0]).date()
+    days = fmt.day_span(last.replace(day=1), last, lang)
+    versus = t("vs_same_days", lang, days=days)
+    rows = rows.assign(change_vs_previous=rows["change_vs_previous_to_date"])
+    st.info(t("partial_to_date", lang, through=fmt.day_label(through, lang), days=days), icon=":material/timelapse:")
+elif partial:
     st.info(t("partial_period", lang, through=fmt.day_label(through, lang)), icon=":material/timelapse:")
+compare = not partial or versus is not None
 
 # --- how the period went: one line of counts, then the headline KPIs --------------------------------
 valued = rows[rows["value"].notna()]
@@ -37,13 +48,16 @@ counts = [
     f":red-badge[{t('count_missed', lang)}: {(status == 'missed').sum()}]",
     f":violet-badge[{t('count_provisional', lang)}: {int(provisional.sum())}]",
 ]
+withheld = int((judged.get("status_withheld", pd.Series(dtype=object)) == "zero_from_data").sum())
+if withheld:  # a percentile of 0 s from the data: valued, with a target, and rightly not judged
+    counts.append(f":gray-badge[{t('count_zero_from_data', lang)}: {withheld}]")
 st.markdown(f"**{t('how_we_did', lang)}** " + " ".join(counts) + " · "
             + t("counts_caption", lang, n=len(judged), none=len(valued) - len(judged)))
 
 # --- headline KPIs --------------------------------------------------------------------------------
 headline = rows[rows["is_headline"].fillna(False).astype(bool)] if "is_headline" in rows else rows.iloc[0:0]
 if not headline.empty:
-    ui.tiles(sel, headline, per_row=4, sparklines=False, compare=not partial, details=False)
+    ui.tiles(sel, headline, per_row=4, sparklines=False, compare=compare, details=False, versus=versus)
 
 # --- exceptions first -----------------------------------------------------------------------------
 st.subheader(t("exceptions", lang))
@@ -80,7 +94,7 @@ with st.container(border=not (exceptions.empty and signals.empty)):
 # --- every KPI ------------------------------------------------------------------------------------
 st.subheader(t("all_kpis", lang))
 ui.table(
-    ui.kpi_table(rows, lang, labels, compare=not partial, currency=currency),
+    ui.kpi_table(rows, lang, labels, compare=compare, currency=currency, versus=versus),
     ui.csv_name(sel, "scorecard"),
     lang,
     csv=ui.scorecard_table(rows, lang, labels),

@@ -24,6 +24,21 @@ rebuild_from as (
 
 ),
 {%- endif %}
+
+-- The previous month's days up to the same day of the month as the data's last day: the
+-- month-to-date scorecard compares like for like (1-5 May with 1-5 April), not with a whole month.
+to_date_window as (
+
+    select
+        cast({{ dbt.date_trunc('month', 'same_day') }} as date) as first_day,
+        same_day as last_day
+    from (
+        select cast({{ dbt.dateadd('month', -1, 'max(files.file_date)') }} as date) as same_day
+        from {{ source('audit', 'load_files') }} as files
+        where files.file_date is not null
+    ) as through
+
+),
 {%- set sm = semantic_models[name] %}
 {%- set sm_kpis = kpis | selectattr('semantic_model', 'equalto', name) | list %}
 {%- set measure_names = (sm_kpis | map(attribute='numerator') | list)
@@ -53,8 +68,23 @@ rebuild_from as (
        or {{ sm.time_expr }} is null
     {%- endif %}
 {%- endset %}
+{#- Rebuilt whole by every build, incremental or not: the window moves with each day loaded. #}
+{%- set to_date_rows_sql %}
+    select
+        {{ sm.time_expr }} as booked_at_local,
+        {%- for scope in sm.scopes %}
+        cast({{ scope.expr }} as {{ dbt.type_string() }}) as scope__{{ scope.scope_type }},
+        {%- endfor %}
+        *
+    from {{ fact }}
+    where cast({{ sm.time_expr }} as date) >= (select first_day from to_date_window)
+      and cast({{ sm.time_expr }} as date) <= (select last_day from to_date_window)
+{%- endset %}
+{%- set grains = [] %}
+{%- for grain in ccq.kpi_grains() if sm.sub_day or not grain.minutes %}{% do grains.append(grain) %}{% endfor %}
+{%- do grains.append({'grain': 'month_to_date', 'part': 'month', 'to_date': true}) %}
 
-{%- for grain in ccq.kpi_grains() if sm.sub_day or not grain.minutes %}
+{%- for grain in grains %}
 {%- set scopes = sm.scopes if not grain.minutes else sm.scopes | selectattr('scope_type', 'in', sub_day_scopes) | list %}
 
 {{ name }}__{{ grain.grain }} as (
@@ -89,7 +119,7 @@ rebuild_from as (
             cast(null as {{ dbt.type_timestamp() }}) as period_start_utc,
             {%- endif %}
             *
-        from ({{ rows_sql }}) as fact_rows
+        from ({{ to_date_rows_sql if grain.to_date else rows_sql }}) as fact_rows
     ) as periods
     group by grouping sets (
         (period_start, period_start_utc){% for scope in scopes %},
@@ -100,7 +130,7 @@ rebuild_from as (
 {%- endfor %}
 
 {{ name }}__parts as (
-    {%- for grain in ccq.kpi_grains() if sm.sub_day or not grain.minutes %}
+    {%- for grain in grains %}
     select * from {{ name }}__{{ grain.grain }}
     -- Rows without the dimension (e.g. unanswered legs have no agent) belong to no scope of it.
     where scope_type = 'all' or scope_id is not null
@@ -141,7 +171,8 @@ rebuild_from as (
         on parts.scope_type = kpis.scope_type
     {#- A KPI defined for some grains only (meta grains: attrition per month) has no row at the others. #}
     {%- for kpi in sm_kpis if kpi.grains %}
-    {{ 'where' if loop.first else 'and' }} (kpis.kpi <> '{{ kpi.kpi }}' or parts.grain in ('{{ kpi.grains | join("', '") }}'))
+    {%- set kpi_grains = kpi.grains + (['month_to_date'] if 'month' in kpi.grains else []) %}
+    {{ 'where' if loop.first else 'and' }} (kpis.kpi <> '{{ kpi.kpi }}' or parts.grain in ('{{ kpi_grains | join("', '") }}'))
     {%- endfor %}
 
 )
@@ -160,6 +191,7 @@ cross join (
 -- partial, holds no day touched since the last build, and keeps its stored row.
 where {{ name }}__kpis.period_start >= (select period_start from rebuild_from)
    or {{ name }}__kpis.period_start is null
+   or {{ name }}__kpis.grain = 'month_to_date'
 {%- endif %}
 
 {%- else %}
@@ -175,7 +207,18 @@ select 1 as parsing_only
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'replace_where',
-        'incremental_predicates': ["period_start >= ({{ ccq.kpi_parts_rebuild_from() }}) or period_start is null"],
+        'incremental_predicates': ["period_start >= ({{ ccq.kpi_parts_rebuild_from() }}) or period_start is null or grain = 'month_to_date'"],
         'on_schema_change': 'fail',
     }) }}
+{%- endmacro %}
+
+{#- The parts models, one per semantic model with KPIs (int_kpi_parts checks none is missing). -#}
+{% macro kpi_parts_models() -%}
+    {{ return([
+        'int_kpi_parts__queue_legs', 'int_kpi_parts__pbx_call_legs', 'int_kpi_parts__ivr_sessions',
+        'int_kpi_parts__agent_intervals', 'int_kpi_parts__staffing_intervals', 'int_kpi_parts__fcr_contacts',
+        'int_kpi_parts__crm_cases', 'int_kpi_parts__complaints_daily', 'int_kpi_parts__qa_evaluations',
+        'int_kpi_parts__survey_responses', 'int_kpi_parts__agent_days', 'int_kpi_parts__trainings',
+        'int_kpi_parts__staff_survey_answers', 'int_kpi_parts__site_cost_days',
+    ]) }}
 {%- endmacro %}

@@ -6,28 +6,14 @@
 -- stored once, in the facts' incremental models.
 {{ config(materialized='view') }}
 
-{%- set parts = [
-    ref('int_kpi_parts__queue_legs'),
-    ref('int_kpi_parts__pbx_call_legs'),
-    ref('int_kpi_parts__ivr_sessions'),
-    ref('int_kpi_parts__agent_intervals'),
-    ref('int_kpi_parts__staffing_intervals'),
-    ref('int_kpi_parts__fcr_contacts'),
-    ref('int_kpi_parts__crm_cases'),
-    ref('int_kpi_parts__complaints_daily'),
-    ref('int_kpi_parts__qa_evaluations'),
-    ref('int_kpi_parts__survey_responses'),
-    ref('int_kpi_parts__agent_days'),
-    ref('int_kpi_parts__trainings'),
-    ref('int_kpi_parts__staff_survey_answers'),
-    ref('int_kpi_parts__site_cost_days'),
-] %}
+{%- set parts = [] %}
+{%- for name in ccq.kpi_parts_models() %}{% do parts.append(ref(name)) %}{% endfor %}
 
 {%- if execute %}
 {%- set listed = parts | map(attribute='identifier') | list %}
 {%- for name in ccq.kpi_metrics() | map(attribute='semantic_model') | unique | sort %}
     {%- if 'int_kpi_parts__' ~ name not in listed %}
-        {{ exceptions.raise_compiler_error("int_kpi_parts: semantic model " ~ name ~ " has KPIs but no parts model: add models/intermediate/kpis/parts/int_kpi_parts__" ~ name ~ ".sql and list it here") }}
+        {{ exceptions.raise_compiler_error("int_kpi_parts: semantic model " ~ name ~ " has KPIs but no parts model: add models/intermediate/kpis/parts/int_kpi_parts__" ~ name ~ ".sql and list it in kpi_parts_models() (macros/kpi_parts.sql)") }}
     {%- endif %}
 {%- endfor %}
 {%- endif %}
@@ -35,5 +21,7 @@
 {% for relation in parts %}
 select kpi, grain, period_start, period_start_utc, scope_type, scope_id, numerator, denominator, provisional, provisional_until, _loaded_at
 from {{ relation }}
+-- The previous month to date is the month-to-date comparison's (int_kpi_parts_to_date), not a period of its own.
+where grain <> 'month_to_date'
 {{ 'union all' if not loop.last }}
 {%- endfor %}

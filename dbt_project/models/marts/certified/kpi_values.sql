@@ -11,7 +11,7 @@ with parts as (
 
 catalogue as (
 
-    select kpi, unit, metric_type from {{ ref('kpi_catalogue') }}
+    select kpi, unit, metric_type, zero_note is not null as zero_has_no_status from {{ ref('kpi_catalogue') }}
 
 ),
 
@@ -35,6 +35,7 @@ valued as (
         parts.provisional,
         parts.provisional_until,
         catalogue.unit,
+        catalogue.zero_has_no_status,
         {{ ccq.kpi_value('catalogue.metric_type', 'parts.numerator', 'parts.denominator') }} as value
     from parts
     join catalogue on parts.kpi = catalogue.kpi
@@ -66,12 +67,28 @@ compared as (
 
 ),
 
+-- The previous month up to the same day as the data's last day, valued like the periods: the base
+-- a month still in progress is compared with (1-5 May against 1-5 April, not all of April).
+previous_to_date as (
+
+    select
+        to_date.kpi,
+        to_date.period_start,
+        to_date.scope_type,
+        to_date.scope_id,
+        {{ ccq.kpi_value('catalogue.metric_type', 'to_date.numerator', 'to_date.denominator') }} as value
+    from {{ ref('int_kpi_parts_to_date') }} as to_date
+    join catalogue on to_date.kpi = catalogue.kpi
+
+),
+
 with_history as (
 
     select
         compared.*,
         previous.value as previous_value,
-        year_ago.value as year_ago_value
+        year_ago.value as year_ago_value,
+        previous_to_date.value as previous_to_date_value
     from compared
     left join valued as previous
         on compared.kpi = previous.kpi
@@ -85,6 +102,12 @@ with_history as (
         and compared.scope_type = year_ago.scope_type
         and compared.scope_id = year_ago.scope_id
         and compared.year_ago_start = coalesce(year_ago.period_start_utc, year_ago.period_start)
+    left join previous_to_date
+        on compared.grain = 'month'
+        and compared.kpi = previous_to_date.kpi
+        and compared.scope_type = previous_to_date.scope_type
+        and compared.scope_id = previous_to_date.scope_id
+        and compared.previous_start = previous_to_date.period_start
 
 ),
 
@@ -177,6 +200,8 @@ select
         when targeted.value is null or targeted.target is null then null
         -- An outcome still open (FCR's re-contact window) is not judged against its target yet.
         when targeted.provisional > 0 then null
+        -- A percentile of 0 s from the data (most waits 0, cases closed as they open) measures nothing.
+        when targeted.value = 0 and targeted.zero_has_no_status then null
         when targeted.direction = 'higher_is_better' then
             case when targeted.value >= targeted.target then 'met'
                  when targeted.value >= targeted.warning then 'at_risk'
@@ -187,6 +212,12 @@ select
                  else 'missed' end
     end as status,
     case when targeted.provisional > 0 then targeted.provisional_until end as provisional_until,
+    -- Why a value with a target has no status: its outcome is still open, or it is a 0 the catalogue explains.
+    case
+        when targeted.value is null or targeted.target is null then null
+        when targeted.provisional > 0 then 'provisional'
+        when targeted.value = 0 and targeted.zero_has_no_status then 'zero_from_data'
+    end as status_withheld,
     targeted.owner_role,
     targeted.first_action,
     targeted.owner_role_zh,
@@ -195,6 +226,11 @@ select
     targeted.value - targeted.previous_value as change_vs_previous,
     targeted.year_ago_value,
     targeted.value - targeted.year_ago_value as change_vs_year_ago,
+    -- Only on the month that holds the data's last day; through the same day of the month before.
+    targeted.previous_to_date_value,
+    targeted.value - targeted.previous_to_date_value as change_vs_previous_to_date,
+    case when targeted.previous_to_date_value is not null
+        then cast({{ dbt.dateadd('month', -1, 'as_of.data_through') }} as date) end as previous_to_date_through,
     -- kpi_certification lists only the values a problem touches.
     certification.kpi is null as certified,
     certification.certification_reason,

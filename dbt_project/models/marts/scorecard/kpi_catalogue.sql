@@ -6,6 +6,15 @@
 {%- for kpi in ccq.kpi_metrics() %}{% for driver in kpi.meta.get('drivers', []) if driver not in kpi_names %}
     {{ exceptions.raise_compiler_error("KPI " ~ kpi.kpi ~ ": driver " ~ driver ~ " is not a KPI (meta drivers)") }}
 {%- endfor %}{% endfor %}
+{%- for kpi in ccq.kpi_metrics() %}{% for key in ['description_zh', 'formula_zh', 'booked_by_zh'] if not ((kpi.meta.get(key) or '') | string | trim) %}
+    {{ exceptions.raise_compiler_error("KPI " ~ kpi.kpi ~ ": meta " ~ key ~ " (the Simplified Chinese " ~ key[:-3] ~ " for the catalogue, in config.meta.ccq) is missing or empty") }}
+{%- endfor %}
+{%- if kpi.meta.get('zero_note') and not kpi.meta.get('zero_note_zh') %}
+    {{ exceptions.raise_compiler_error("KPI " ~ kpi.kpi ~ ": meta zero_note needs its Simplified Chinese, zero_note_zh") }}
+{%- endif %}
+{%- if (kpi.meta.get('variants') or []) | length != (kpi.meta.get('variants_zh') or []) | length %}
+    {{ exceptions.raise_compiler_error("KPI " ~ kpi.kpi ~ ": meta variants_zh must translate each of meta variants, in order") }}
+{%- endif %}{% endfor %}
 {%- for kpi in ccq.kpi_metrics() %}
 {%- set sm = semantic_models[kpi.semantic_model] %}
 {%- set aggs = [sm.measures[kpi.numerator].agg] + ([sm.measures[kpi.denominator].agg] if kpi.denominator else []) %}
@@ -15,12 +24,18 @@ select
     {{ ccq.sql_literal(kpi.label) }} as label,
     {{ ccq.sql_literal(kpi.meta.get('label_zh')) }} as label_zh,
     {{ ccq.sql_literal(kpi.description) }} as description,
+    {{ ccq.sql_literal(kpi.meta.get('description_zh')) }} as description_zh,
     {{ ccq.sql_literal(kpi.meta.get('formula')) }} as formula,
+    {{ ccq.sql_literal(kpi.meta.get('formula_zh')) }} as formula_zh,
     {{ ccq.sql_literal(kpi.meta.get('unit')) }} as unit,
     {{ ccq.sql_literal(kpi.meta.get('area')) }} as area,
     {{ ccq.sql_literal(kpi.meta.get('booked_by')) }} as booked_by,
+    {{ ccq.sql_literal(kpi.meta.get('booked_by_zh')) }} as booked_by_zh,
     {{ ccq.sql_literal(kpi.meta.get('parameters', []) | join(', ')) }} as parameters,
-    {{ ccq.sql_literal(kpi.meta.get('variants')) }} as variants,
+    {{ ccq.sql_literal(kpi.meta.get('variants', []) | join('; ') or none) }} as variants,
+    {{ ccq.sql_literal(kpi.meta.get('variants_zh', []) | join('; ') or none) }} as variants_zh,
+    {{ ccq.sql_literal(kpi.meta.get('zero_note')) }} as zero_note,
+    {{ ccq.sql_literal(kpi.meta.get('zero_note_zh')) }} as zero_note_zh,
     {{ ccq.sql_literal(kpi.meta.get('provisional_note', 'records whose outcome is not known yet') if kpi.provisional else none) }} as provisional_note,
     {{ ccq.sql_literal(ccq.kpi_raw_lineage(sm.model_unique_id, sm.descriptive_sources) | join(', ')) }} as lineage,
     {{ ccq.sql_literal(kpi.scopes | join(', ')) }} as scopes,
