@@ -476,7 +476,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "supervisor_named": "主管 {supervisor}",
         "set_aside": "仅显示{scope}：数据集市每次只发布一个范围，因此暂不应用{filters}筛选。",
         "vs_previous": "较上期",
-        "vs_same_days": "较{days}",
+        "vs_same_days": "较上月同期",
         "zero_from_data": "数据中为 0：不评定状态",
         "partial_to_date": "本月至今：数据截至 {through}。变化与上月同期（{days}）相比。",
         "vs_year_ago": "较去年同期：{change}",
