@@ -23,7 +23,9 @@ def _decimal(value: float) -> Decimal:
 
 
 def _round(d: Decimal, places: int = 0) -> Decimal:
-    return d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    rounded = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    # A small negative value rounds to 0, shown without a sign (0.0, not -0.0).
+    return rounded.copy_abs() if rounded.is_zero() else rounded
 
 
 def format_value(value: object, unit: str | None, currency: str | None = None) -> str:
@@ -46,7 +48,10 @@ def format_value(value: object, unit: str | None, currency: str | None = None) -
         return f"{_round(d, 1):,} h"
     if unit == "per_hour":
         return f"{_round(d, 1):,}/h"
-    if unit in ("agents", "score"):
+    if unit == "agents":
+        # Average agents over the period: full-time equivalents, the word planners use in both languages.
+        return f"{_round(d, 1):,} FTE"
+    if unit == "score":
         return f"{_round(d, 1):,}"
     return f"{_round(d, 2):,}"
 
