@@ -8,28 +8,34 @@
     {%- elif measure.agg == 'sum_boolean' -%} sum(case when {{ expr }} then 1 else 0 end)
     {%- elif measure.agg == 'max' -%} max({{ expr }})
     {%- elif measure.agg == 'min' -%} min({{ expr }})
-    {%- elif measure.agg == 'median' -%} {{ ccq.percentile(expr, 0.5, false) }}
-    {%- elif measure.agg == 'percentile' -%}
-        {{ ccq.percentile(expr, measure.agg_params.percentile, measure.agg_params.use_discrete_percentile) }}
     {%- else -%}
         {{ exceptions.raise_compiler_error("measure " ~ measure.name ~ ": aggregation " ~ measure.agg ~ " is not supported for KPIs; use a ratio of two sums") }}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro percentile(expr, fraction, discrete=false) -%}
-    {{ return(adapter.dispatch('percentile', 'ccq')(expr, fraction, discrete)) }}
+{#- Percentiles are taken from counts of each value (macros/kpi_parts.sql, percentile_from_counts),
+    not by an aggregate that holds every value of every group until the end. -#}
+{% macro is_percentile(measure) -%}
+    {{ return(measure.agg in ('median', 'percentile')) }}
 {%- endmacro %}
 
-{% macro default__percentile(expr, fraction, discrete) -%}
-    percentile_{{ 'disc' if discrete else 'cont' }}({{ fraction }}) within group (order by {{ expr }})
+{% macro percentile_fraction(measure) -%}
+    {%- if measure.agg == 'median' -%}{{ return(0.5) }}{%- endif -%}
+    {%- if measure.agg_params.use_discrete_percentile -%}
+        {{ exceptions.raise_compiler_error("measure " ~ measure.name ~ ": discrete percentiles are not supported for KPIs; use use_discrete_percentile: false (interpolated, as quantile_cont)") }}
+    {%- endif -%}
+    {{ return(measure.agg_params.percentile) }}
 {%- endmacro %}
 
-{% macro duckdb__percentile(expr, fraction, discrete) -%}
-    quantile_{{ 'disc' if discrete else 'cont' }}({{ expr }}, {{ fraction }})
-{%- endmacro %}
-
-{% macro bigquery__percentile(expr, fraction, discrete) -%}
-    approx_quantiles({{ expr }}, 100)[offset({{ (fraction * 100) | int }})]
+{#- The interpolated percentile (as SQL's percentile_cont) of a group's values, from rows holding
+    each distinct value once with how many rows are at or below it (`through`) and in the whole
+    group (`total`): the values at positions floor and ceil of fraction * (total - 1), counted
+    from 0, and the straight line between them. Exact, and mergeable: counts add up. -#}
+{% macro percentile_from_counts(fraction, value='counted_value', through='n_through', total='n_total') -%}
+    {%- set position = 'cast(' ~ fraction ~ ' as ' ~ ccq.type_double() ~ ') * (' ~ total ~ ' - 1)' -%}
+    {%- set lower = 'min(case when ' ~ through ~ ' > floor(' ~ position ~ ') then ' ~ value ~ ' end)' -%}
+    {%- set upper = 'min(case when ' ~ through ~ ' > ceil(' ~ position ~ ') then ' ~ value ~ ' end)' -%}
+    {{ lower }} + ({{ upper }} - {{ lower }}) * (max({{ position }}) - floor(max({{ position }})))
 {%- endmacro %}
 
 {#- A double-precision float (dbt.type_float() is single precision on some engines). -#}

@@ -84,15 +84,24 @@ to_date_window as (
 {%- for grain in ccq.kpi_grains() if sm.sub_day or not grain.minutes %}{% do grains.append(grain) %}{% endfor %}
 {%- do grains.append({'grain': 'month_to_date', 'part': 'month', 'to_date': true}) %}
 
+{#- Percentiles (median, 90th) come from counts of each value per period and scope, not from an
+    aggregate holding every value of every group at once: the counts are an ordinary grouped
+    count that spills to disk beyond the memory budget, and waits and durations in whole seconds
+    have few distinct values. The result is exact (aggregates.sql, percentile_from_counts). #}
+{%- set plain_measures = [] %}
+{%- set percentile_measures = [] %}
+{%- for m in measure_names %}
+    {%- if ccq.is_percentile(sm.measures[m]) %}{% do percentile_measures.append(m) %}{% else %}{% do plain_measures.append(m) %}{% endif %}
+{%- endfor %}
+{%- set counted = [] %}
+{%- for m in percentile_measures %}
+    {%- set value = sm.measures[m].expr or m %}
+    {%- if value not in counted %}{% do counted.append(value) %}{% endif %}
+{%- endfor %}
+
 {%- for grain in grains %}
 {%- set scopes = sm.scopes if not grain.minutes else sm.scopes | selectattr('scope_type', 'in', sub_day_scopes) | list %}
-
-{{ name }}__{{ grain.grain }} as (
-
-    select
-        '{{ grain.grain }}' as grain,
-        period_start,
-        period_start_utc,
+{%- set scope_columns %}
         case
             {%- for scope in scopes %}
             when grouping(scope__{{ scope.scope_type }}) = 0 then '{{ scope.scope_type }}'
@@ -104,11 +113,9 @@ to_date_window as (
             when grouping(scope__{{ scope.scope_type }}) = 0 then scope__{{ scope.scope_type }}
             {%- endfor %}
             else '*'
-        end as scope_id,
-        {%- for m in measure_names %}
-        {{ ccq.measure_aggregate(sm.measures[m]) }} as {{ m }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from (
+        end as scope_id
+{%- endset %}
+{%- set periods_sql %}
         select
             {%- if grain.minutes %}
             {{ ccq.interval_start('booked_at_local', grain.minutes) }} as period_start,
@@ -120,11 +127,91 @@ to_date_window as (
             {%- endif %}
             *
         from ({{ to_date_rows_sql if grain.to_date else rows_sql }}) as fact_rows
-    ) as periods
+{%- endset %}
+
+{{ name }}__{{ grain.grain }}__sums as (
+
+    select
+        '{{ grain.grain }}' as grain,
+        period_start,
+        period_start_utc,
+        {{ scope_columns }}
+        {%- for m in plain_measures %},
+        {{ ccq.measure_aggregate(sm.measures[m]) }} as {{ m }}
+        {%- endfor %}
+    from ({{ periods_sql }}) as periods
     group by grouping sets (
         (period_start, period_start_utc){% for scope in scopes %},
         (period_start, period_start_utc, scope__{{ scope.scope_type }}){% endfor %}
     )
+
+),
+{%- for value in counted %}
+
+-- How many rows of each period and scope have each value of {{ value }}, and how many up to it.
+{{ name }}__{{ grain.grain }}__counts_{{ loop.index }} as (
+
+    select
+        period_start,
+        period_start_utc,
+        scope_type,
+        scope_id,
+        counted_value,
+        sum(n) over (partition by period_start, period_start_utc, scope_type, scope_id order by counted_value
+                     rows between unbounded preceding and current row) as n_through,
+        sum(n) over (partition by period_start, period_start_utc, scope_type, scope_id) as n_total
+    from (
+        select
+            period_start,
+            period_start_utc,
+            {{ scope_columns }},
+            counted_value,
+            count(*) as n
+        from (select *, {{ value }} as counted_value from ({{ periods_sql }}) as periods) as valued
+        where counted_value is not null
+        group by grouping sets (
+            (period_start, period_start_utc, counted_value){% for scope in scopes %},
+            (period_start, period_start_utc, scope__{{ scope.scope_type }}, counted_value){% endfor %}
+        )
+    ) as counts
+
+),
+
+{{ name }}__{{ grain.grain }}__percentiles_{{ loop.index }} as (
+
+    select
+        period_start,
+        period_start_utc,
+        scope_type,
+        scope_id
+        {%- for m in percentile_measures if (sm.measures[m].expr or m) == value %},
+        {{ ccq.percentile_from_counts(ccq.percentile_fraction(sm.measures[m])) }} as {{ m }}
+        {%- endfor %}
+    from {{ name }}__{{ grain.grain }}__counts_{{ loop.index }}
+    group by period_start, period_start_utc, scope_type, scope_id
+
+),
+{%- endfor %}
+
+{{ name }}__{{ grain.grain }} as (
+
+    select
+        sums.*
+        {%- for value in counted %}
+        {%- set i = loop.index %}
+        {%- for m in percentile_measures if (sm.measures[m].expr or m) == value %},
+        percentiles_{{ i }}.{{ m }}
+        {%- endfor %}
+        {%- endfor %}
+    from {{ name }}__{{ grain.grain }}__sums as sums
+    {%- for value in counted %}
+    -- A period without a local calendar has a null start, and a day its null UTC start: matched as equal.
+    left join {{ name }}__{{ grain.grain }}__percentiles_{{ loop.index }} as percentiles_{{ loop.index }}
+        on percentiles_{{ loop.index }}.period_start is not distinct from sums.period_start
+        and percentiles_{{ loop.index }}.period_start_utc is not distinct from sums.period_start_utc
+        and percentiles_{{ loop.index }}.scope_type = sums.scope_type
+        and percentiles_{{ loop.index }}.scope_id = sums.scope_id
+    {%- endfor %}
 
 ),
 {%- endfor %}
