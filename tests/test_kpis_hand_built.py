@@ -45,6 +45,16 @@ EXPECTED = {
     ("asa", "day", "2026-03-02 00:00:00", "*"): (150, 9, 150 / 9),
     ("aht", "day", "2026-03-02 00:00:00", "*"): (1980, 9, 220),
     ("offered", "day", "2026-03-02 00:00:00", "*"): (14, None, 14),
+    # Median and 90th percentile of answered waits, interpolated at fraction * (n - 1) counted from 0:
+    # Q_GENERAL 10 15 20 22 25 30: median at 2.5 -> 20 + 0.5 * 2 = 21, p90 at 4.5 -> 25 + 0.5 * 5 = 27.5
+    ("asa_median", "day", "2026-03-02 00:00:00", "Q_GENERAL"): (21, None, 21),
+    ("asa_p90", "day", "2026-03-02 00:00:00", "Q_GENERAL"): (27.5, None, 27.5),
+    # Q_PREMIUM 5 8 15: median 8, p90 at 1.8 -> 8 + 0.8 * 7 = 13.6
+    ("asa_median", "day", "2026-03-02 00:00:00", "Q_PREMIUM"): (8, None, 8),
+    ("asa_p90", "day", "2026-03-02 00:00:00", "Q_PREMIUM"): (13.6, None, 13.6),
+    # centre 5 8 10 15 15 20 22 25 30 (a tie at 15): median at 4 -> 15, p90 at 7.2 -> 25 + 0.2 * 5 = 26
+    ("asa_median", "day", "2026-03-02 00:00:00", "*"): (15, None, 15),
+    ("asa_p90", "day", "2026-03-02 00:00:00", "*"): (26, None, 26),
     # Week (ISO, Monday 2026-03-02) and month equal the only day with contacts
     ("service_level", "week", "2026-03-02 00:00:00", "*"): (5, 11, 5 / 11),
     ("service_level", "month", "2026-03-01 00:00:00", "*"): (5, 11, 5 / 11),
