@@ -353,3 +353,20 @@ def test_certification_reasons_read_in_chinese():
                        "includes queue support, which is not configured (defaults used)", "zh") == (
         "暂定：611 个已处理联络仍在重复来电观察期内；包含未配置的队列 support（使用默认值）")
     assert reason_text("something new", "zh") == "something new"  # an unknown part stays as written
+
+
+def test_every_string_exists_in_both_languages_with_the_callers_placeholders():
+    """A key missing in Chinese would show English on a Chinese page; a placeholder the English
+    string does not have would raise a KeyError when the page formats it."""
+    import string
+
+    from app.i18n import STRINGS
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    assert set(STRINGS["zh"]) == set(STRINGS["en"])
+    # A translation may leave a detail out (the tiles' "较上月同期" omits the days), never ask for more.
+    assert {key: fields(STRINGS["zh"][key]) - fields(STRINGS["en"][key]) for key in STRINGS["en"]
+            if fields(STRINGS["zh"][key]) - fields(STRINGS["en"][key])} == {}
+    assert all(STRINGS["zh"][key].strip() for key in STRINGS["zh"])

@@ -135,11 +135,11 @@ LATIN_PAGES = ("scorecard", "service", "workforce", "agents", "customer", "drive
 
 def _latin_words(page) -> set[str]:
     """Words in Latin letters a reader sees: the page's text without icon ligatures (material
-    icons are words in a font), the hidden skip link, or the ids graphviz keeps in SVG titles."""
+    icons are words in a font), or the hidden skip link."""
     text = page.evaluate("""() => {
         const app = document.querySelector('[data-testid="stApp"]');
         const skip = new Set([...app.querySelectorAll(
-            '[data-testid="stIconMaterial"], [translate="no"], a[href^="#"], code, svg title')]);
+            '[data-testid="stIconMaterial"], [translate="no"], a[href^="#"], code')]);
         const walker = document.createTreeWalker(app, NodeFilter.SHOW_TEXT);
         const words = [];
         for (let node = walker.nextNode(); node; node = walker.nextNode()) {

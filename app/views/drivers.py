@@ -60,12 +60,16 @@ else:
     def quoted(text: str) -> str:
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-    nodes = [f'{quoted(k)} [label={quoted(node_text(k))}, fillcolor="{FILL.get(ui.text(by_kpi[k].status) or "", "#f5f5f5")}"'
+    # Nodes are named by the KPI's label, not its id: the browser shows the name on hover.
+    names = {k: labels.get(k, k) for k in seen}
+    if len(set(names.values())) < len(names):
+        names = {k: f"{name} ({k})" for k, name in names.items()}
+    nodes = [f'{quoted(names[k])} [label={quoted(node_text(k))}, fillcolor="{FILL.get(ui.text(by_kpi[k].status) or "", "#f5f5f5")}"'
              + (', penwidth=2' if k == kpi else '') + "]" for k in seen]
     dot = "\n".join([
-        "digraph causes {", "rankdir=RL;",
+        "digraph {", "rankdir=RL;",
         'node [shape=box, style="rounded,filled", fontname="sans-serif", fontsize=11];',
-        *nodes, *[f"{quoted(a)} -> {quoted(b)};" for a, b in edges], "}",
+        *nodes, *[f"{quoted(names[a])} -> {quoted(names[b])};" for a, b in edges], "}",
     ])
     st.graphviz_chart(dot, width="stretch")
     tree = rows[rows["kpi"].isin(seen - {kpi})].assign(
