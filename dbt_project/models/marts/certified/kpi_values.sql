@@ -62,7 +62,17 @@ compared as (
             when 'day' then {{ dbt.dateadd('year', -1, 'period_start') }}
             when 'month' then {{ dbt.dateadd('year', -1, 'period_start') }}
             else {{ dbt.dateadd('day', -364, 'period_start_utc') }}
-        end as year_ago_start
+        end as year_ago_start,
+        -- The row before of the same KPI, grain and scope, and where it starts: the previous period
+        -- when it starts where that period would (a period without data leaves a gap). A window,
+        -- not a self-join: a year of a large centre's values twice in hash tables did not fit the
+        -- memory budget, while a window spills.
+        lag(value) over (
+            partition by kpi, grain, scope_type, scope_id order by coalesce(period_start_utc, period_start)
+        ) as row_before_value,
+        lag(coalesce(period_start_utc, period_start)) over (
+            partition by kpi, grain, scope_type, scope_id order by coalesce(period_start_utc, period_start)
+        ) as row_before_start
     from valued
 
 ),
@@ -86,16 +96,10 @@ with_history as (
 
     select
         compared.*,
-        previous.value as previous_value,
+        case when compared.row_before_start = compared.previous_start then compared.row_before_value end as previous_value,
         year_ago.value as year_ago_value,
         previous_to_date.value as previous_to_date_value
     from compared
-    left join valued as previous
-        on compared.kpi = previous.kpi
-        and compared.grain = previous.grain
-        and compared.scope_type = previous.scope_type
-        and compared.scope_id = previous.scope_id
-        and compared.previous_start = coalesce(previous.period_start_utc, previous.period_start)
     left join valued as year_ago
         on compared.kpi = year_ago.kpi
         and compared.grain = year_ago.grain
