@@ -162,7 +162,8 @@ def targets(path: str) -> pd.DataFrame:
     """Targets and owners as declared (all scopes and effective dates), for the catalogue."""
     if not has(path, "reference.kpi_targets"):
         return pd.DataFrame(columns=["kpi", "scope_type", "scope_id", "direction", "target", "warning",
-                                     "effective_from", "effective_to", "owner_role", "first_action"])
+                                     "effective_from", "effective_to", "owner_role", "first_action",
+                                     "owner_role_zh", "first_action_zh"])
     wanted = ("kpi", "scope_type", "scope_id", "direction", "target", "warning", "effective_from", "effective_to",
               "owner_role", "first_action", "owner_role_zh", "first_action_zh")
     return _query(

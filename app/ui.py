@@ -393,3 +393,8 @@ _PROVISIONAL_NOTES = {
     "handled contacts still inside their re-contact window": "note_fcr_window",
     "trainings whose after-course QA window is still open": "note_training_window",
 }
+
+
+def capitalised(text: str) -> str:
+    """A label's scope words start lowercase (they are used mid-sentence); a table cell starts with a capital."""
+    return text[:1].upper() + text[1:]

@@ -304,7 +304,7 @@ def test_metric_catalogue(home):
     assert [targets[c][row] for c in ("scope__shown", "target_shown__shown", "warning_shown__shown",
                                       "effective_from__shown", "until_shown__shown", "owner_shown__shown",
                                       "action_shown__shown")] == [
-        "全部队列", "≥ 80.0%", "75.0%", "2000-01-01 周六", "长期有效", "运营经理", "按时段对照预测检查人力"]
+        "全中心", "≥ 80.0%", "75.0%", "2000-01-01 周六", "长期有效", "运营经理", "按时段对照预测检查人力"]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -89,7 +89,8 @@ units = ui.kpi_units(path)
 currency = data.currency(path)
 targets = targets.assign(
     name=[labels.get(k, k) for k in targets["kpi"]],
-    scope=[t("all_queues", lang) if s == "all" else f"{t(s, lang)} {i}" for s, i in zip(targets["scope_type"], targets["scope_id"])],
+    scope=[ui.capitalised(t("scope_all", lang) if s == "all" else f"{t(f'scope_{s}', lang)} {i}")
+           for s, i in zip(targets["scope_type"], targets["scope_id"])],
     target_shown=[ui.short_target(r, currency) for r in targets.assign(unit=[units.get(k) for k in targets["kpi"]]).itertuples(index=False)],
     warning_shown=[fmt.format_value(w, units.get(k), currency) if not fmt.is_missing(w) else ""
                    for w, k in zip(targets["warning"], targets["kpi"])],

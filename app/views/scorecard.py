@@ -14,6 +14,7 @@ path = sel.snapshot.path
 scope_type, scope_id = sel.scope
 
 rows = ui.defined_here(data.scorecard(path, sel.grain, sel.period, scope_type, scope_id), sel.grain, scope_type)
+published = rows
 labels = ui.kpi_labels(path, lang)
 units = ui.kpi_units(path)
 currency = data.currency(path)
@@ -31,6 +32,7 @@ if partial and sel.grain == "month" and not base_through.empty:
     last = pd.Timestamp(base_through.iloc[0]).date()
     days = fmt.day_span(last.replace(day=1), last, lang)
     versus = t("vs_same_days", lang, days=days)
+    # The page shows the like-for-like change where the previous period's would be; the CSV keeps both as published.
     rows = rows.assign(change_vs_previous=rows["change_vs_previous_to_date"])
     st.info(t("partial_to_date", lang, through=fmt.day_label(through, lang), days=days), icon=":material/timelapse:")
 elif partial:
@@ -97,5 +99,5 @@ ui.table(
     ui.kpi_table(rows, lang, labels, compare=compare, currency=currency, versus=versus),
     ui.csv_name(sel, "scorecard"),
     lang,
-    csv=ui.scorecard_table(rows, lang, labels),
+    csv=ui.scorecard_table(published, lang, labels),
 )

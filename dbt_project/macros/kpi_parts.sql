@@ -148,7 +148,7 @@ to_date_window as (
 ),
 {%- for value in counted %}
 
--- How many rows of each period and scope have each value of {{ value }}, and how many up to it.
+-- How many rows of each period and scope have each value of a percentile measure, and how many up to it.
 {{ name }}__{{ grain.grain }}__counts_{{ loop.index }} as (
 
     select

@@ -67,13 +67,17 @@ compared as (
         -- when it starts where that period would (a period without data leaves a gap). A window,
         -- not a self-join: a year of a large centre's values twice in hash tables did not fit the
         -- memory budget, while a window spills.
-        lag(value) over (
-            partition by kpi, grain, scope_type, scope_id order by coalesce(period_start_utc, period_start)
-        ) as row_before_value,
-        lag(coalesce(period_start_utc, period_start)) over (
-            partition by kpi, grain, scope_type, scope_id order by coalesce(period_start_utc, period_start)
-        ) as row_before_start
+        lag(value) over history as row_before_value,
+        lag(coalesce(period_start_utc, period_start)) over history as row_before_start,
+        -- Sites in several time zones give a centre-wide sub-day period one row per local start,
+        -- sharing the UTC start: then which row is "the previous" is ambiguous, and none is taken.
+        lag(coalesce(period_start_utc, period_start), 2) over history as two_rows_before_start,
+        lead(coalesce(period_start_utc, period_start)) over history as row_after_start
     from valued
+    window history as (
+        partition by kpi, grain, scope_type, scope_id
+        order by coalesce(period_start_utc, period_start), period_start
+    )
 
 ),
 
@@ -96,7 +100,12 @@ with_history as (
 
     select
         compared.*,
-        case when compared.row_before_start = compared.previous_start then compared.row_before_value end as previous_value,
+        case
+            when compared.row_before_start = compared.previous_start
+                and compared.two_rows_before_start is distinct from compared.previous_start
+                and compared.row_after_start is distinct from coalesce(compared.period_start_utc, compared.period_start)
+            then compared.row_before_value
+        end as previous_value,
         year_ago.value as year_ago_value,
         previous_to_date.value as previous_to_date_value
     from compared
