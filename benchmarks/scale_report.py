@@ -39,7 +39,9 @@ def verdict(st: dict) -> dict:
         v["full_build_dbt_seconds"] = b.get("dbt_seconds")
     if "seconds" in st.get("incremental", {}):
         v["incremental_seconds"] = st["incremental"]["seconds"]
-    peaks = [s.get("peak_rss_mb", 0) for k, s in st.items() if k != "generate"]
+    # The product's stages: the generator stands in for the source systems, and the floor is a
+    # hand-written reference query run without the product's memory budget.
+    peaks = [s.get("peak_rss_mb", 0) for k, s in st.items() if k not in ("generate", "floor")]
     if peaks:
         v["peak_rss_mb"] = max(peaks)
     pages = st.get("queries", {}).get("pages", {})
@@ -103,7 +105,7 @@ def markdown(rep: dict) -> str:
     row("floor query", lambda s: f"{st(s, 'floor')['seconds']:,.2f} s")
     row("full build / floor", lambda s: f"{s['verdict']['build_floor_ratio']:,.0f}x (dbt only {s['verdict']['dbt_floor_ratio']:,.0f}x)")
     row("worst page p95", lambda s: f"{s['verdict']['page_p95_ms']:,.0f} ms")
-    row("peak RSS (process tree)", lambda s: f"{s['verdict']['peak_rss_mb']:,} MB")
+    row("peak RSS (process tree, load to publish)", lambda s: f"{s['verdict']['peak_rss_mb']:,} MB")
     row("warehouse", lambda s: _mb(st(s, "incremental")["build"]["warehouse_bytes"] if "incremental" in s["stages"]
                                    else st(s, "build")["warehouse_bytes"]))
     row("snapshot", lambda s: _mb(st(s, "build")["snapshot_bytes"]))
