@@ -22,7 +22,7 @@ currency = data.currency(path)
 
 rows = ui.defined_here(data.scorecard(path, sel.grain, sel.period, scope_type, scope_id), sel.grain, scope_type)
 by_kpi = {r.kpi: r for r in rows.itertuples(index=False)}
-kpi = filters.page_choice(st, "kpi", t("col_kpi", lang), list(by_kpi), default=DEFAULT_KPI,
+kpi = filters.page_choice(st, "kpi", t("pick_kpi", lang), list(by_kpi), default=DEFAULT_KPI,
                           format_func=lambda k: labels.get(k, k))
 if kpi is None:
     st.info(t("no_data_help", lang), icon=":material/info:")

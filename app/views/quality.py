@@ -32,7 +32,7 @@ else:
     if not kpis:
         st.info(t("no_data_help", lang), icon=":material/info:")
     else:
-        kpi = filters.page_choice(st, "spc_kpi", t("col_kpi", lang), kpis, format_func=lambda k: labels.get(k, k))
+        kpi = filters.page_choice(st, "spc_kpi", t("pick_kpi", lang), kpis, format_func=lambda k: labels.get(k, k))
         mine = charts_df[charts_df["kpi"] == kpi]
         grain = sel.grain if sel.grain in set(mine["grain"]) else mine["grain"].iloc[0]
         scope_type, scope_id = chart_scope(set(mine.loc[mine["grain"] == grain, "scope_type"]))

@@ -68,7 +68,7 @@ if not available:
     st.info(t("no_interval_values", lang), icon=":material/info:")
 else:
     kpi = filters.page_choice(
-        st, "heatmap_kpi", t("col_kpi", lang), available,
+        st, "heatmap_kpi", t("pick_kpi", lang), available,
         default=HEATMAP_DEFAULT, format_func=lambda k: labels.get(k, k),
     )
     charts.heatmap_section(sel, kpi)
