@@ -17,7 +17,7 @@ NO_TARGET_COLOUR = "gray"
 
 def display_scale(unit: str | None) -> float:
     """Factor from a stored value to the number a chart axis shows (formatting only)."""
-    return {"ratio": 100.0, "per_1000": 1000.0}.get(unit or "", 1.0)
+    return {"ratio": 100.0, "nps": 100.0, "per_1000": 1000.0}.get(unit or "", 1.0)
 
 
 def axis_unit(unit: str | None) -> str:

@@ -37,6 +37,9 @@ def format_value(value: object, unit: str | None, currency: str | None = None) -
         return f"{_round(d, 2):,} {currency}" if currency else f"{_round(d, 2):,}"
     if unit == "ratio":
         return f"{_round(d * 100, 1):,}%"
+    if unit == "nps":
+        # Net promoter score: stored as a ratio (-1 to 1), read as points from -100 to 100, never as a percentage.
+        return f"{_round(d * 100, 1):,}"
     if unit == "seconds":
         return _seconds(int(_round(d)))
     if unit in ("contacts", "count"):

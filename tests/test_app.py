@@ -297,6 +297,10 @@ def test_formatting():
     assert fmt.format_value(-1.25, "agents") == "-1.3 FTE"
     assert fmt.format_value(-0.04, "agents") == "0.0 FTE"
     assert fmt.format_value(-0.0004, "ratio") == "0.0%"
+    # NPS in points: (12 promoters - 7 detractors) / 40 answers = 0.125 -> 12.5, a change of -0.03 -> -3.0
+    assert fmt.format_value(0.125, "nps") == "12.5"
+    assert fmt.format_change(-0.03, "nps") == "-3.0"
+    assert fmt.format_change(0.0004, "nps") == "±0.0"
     assert fmt.format_value(float("nan"), "ratio") == "—"
     assert fmt.format_value(None, "contacts") == "—"
     assert fmt.period_label("2026-03-02", "week", "en") == "2026-W10 (2 Mar – 8 Mar)"

@@ -7,7 +7,7 @@ from app import data, fmt, ui
 from app.filters import current, queue_labels, site_labels
 from app.i18n import t
 
-UNITS = ("contacts", "count", "ratio", "seconds", "hours", "agents", "per_1000", "score", "currency", "per_hour")
+UNITS = ("contacts", "count", "ratio", "nps", "seconds", "hours", "agents", "per_1000", "score", "currency", "per_hour")
 
 
 def unit_name(unit: object) -> str | None:
