@@ -160,12 +160,10 @@ def catalogue(path: str) -> pd.DataFrame:
 @st.cache_data(**_CACHE)
 def targets(path: str) -> pd.DataFrame:
     """Targets and owners as declared (all scopes and effective dates), for the catalogue."""
-    if not has(path, "reference.kpi_targets"):
-        return pd.DataFrame(columns=["kpi", "scope_type", "scope_id", "direction", "target", "warning",
-                                     "effective_from", "effective_to", "owner_role", "first_action",
-                                     "owner_role_zh", "first_action_zh"])
     wanted = ("kpi", "scope_type", "scope_id", "direction", "target", "warning", "effective_from", "effective_to",
               "owner_role", "first_action", "owner_role_zh", "first_action_zh")
+    if not has(path, "reference.kpi_targets"):
+        return pd.DataFrame(columns=list(wanted))
     return _query(
         path,
         f"SELECT {_select(path, 'reference.kpi_targets', wanted)} FROM reference.kpi_targets "

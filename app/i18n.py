@@ -345,9 +345,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "table": "明细",
         "download_csv": "下载 CSV",
         "unit_contacts": "联络量",
-        "unit_nps": "分值（-100 至 100）",
         "unit_count": "数量",
         "unit_ratio": "百分比",
+        "unit_nps": "分值（-100 至 100）",
         "unit_seconds": "时长（分:秒）",
         "unit_hours": "小时",
         "unit_agents": "坐席数",
@@ -604,6 +604,10 @@ STRINGS: dict[str, dict[str, str]] = {
 
 def lang_or_default(lang: str | None) -> str:
     return lang if lang in STRINGS else DEFAULT_LANG
+
+
+def has(key: str) -> bool:
+    return key in STRINGS[DEFAULT_LANG]
 
 
 def t(key: str, lang: str, **kwargs: object) -> str:

@@ -5,13 +5,11 @@ import streamlit as st
 
 from app import data, fmt, ui
 from app.filters import current, queue_labels, site_labels
-from app.i18n import t
-
-UNITS = ("contacts", "count", "ratio", "nps", "seconds", "hours", "agents", "per_1000", "score", "currency", "per_hour")
+from app.i18n import has, t
 
 
 def unit_name(unit: object) -> str | None:
-    return t(f"unit_{unit}", lang) if unit in UNITS else ui.text(unit)
+    return t(f"unit_{unit}", lang) if has(f"unit_{unit}") else ui.text(unit)
 
 
 def scope_names(scopes: object) -> str | None:
@@ -88,10 +86,10 @@ st.subheader(t("targets", lang))
 units = ui.kpi_units(path)
 currency = data.currency(path)
 # A queue's or site's target is shown with its name, as the filters show it.
-scope_names = {"queue": queue_labels(path, lang), "site": site_labels(path)}
+named = {"queue": queue_labels(path, lang), "site": site_labels(path)}
 targets = targets.assign(
     name=[labels.get(k, k) for k in targets["kpi"]],
-    scope=[ui.capitalised(t("scope_all", lang) if s == "all" else f"{t(f'scope_{s}', lang)} {scope_names.get(s, {}).get(i, i)}")
+    scope=[ui.capitalised(t("scope_all", lang) if s == "all" else f"{t(f'scope_{s}', lang)} {named.get(s, {}).get(i, i)}")
            for s, i in zip(targets["scope_type"], targets["scope_id"])],
     target_shown=[ui.short_target(r, currency) for r in targets.assign(unit=[units.get(k) for k in targets["kpi"]]).itertuples(index=False)],
     warning_shown=[fmt.format_value(w, units.get(k), currency) if not fmt.is_missing(w) else ""

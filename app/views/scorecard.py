@@ -27,7 +27,7 @@ if not as_of.empty:
 # A month in progress is compared like for like, with the same days of the month before (kpi_values);
 # any other partial period is not compared at all.
 versus = None
-base_through = rows["previous_to_date_through"].dropna() if "previous_to_date_through" in rows else pd.Series(dtype=object)
+base_through = rows["previous_to_date_through"].dropna()
 if partial and sel.grain == "month" and not base_through.empty:
     last = pd.Timestamp(base_through.iloc[0]).date()
     days = fmt.day_span(last.replace(day=1), last, lang)
@@ -50,7 +50,7 @@ counts = [
     f":red-badge[{t('count_missed', lang)}: {(status == 'missed').sum()}]",
     f":violet-badge[{t('count_provisional', lang)}: {int(provisional.sum())}]",
 ]
-withheld = int((judged.get("status_withheld", pd.Series(dtype=object)) == "zero_from_data").sum())
+withheld = int((judged["status_withheld"] == "zero_from_data").sum())
 if withheld:  # a percentile of 0 s from the data: valued, with a target, and rightly not judged
     counts.append(f":gray-badge[{t('count_zero_from_data', lang)}: {withheld}]")
 st.markdown(f"**{t('how_we_did', lang)}** " + " ".join(counts) + " · "

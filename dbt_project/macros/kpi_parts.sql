@@ -50,7 +50,7 @@ to_date_window as (
 {#- The fact's rows with their booking time and scope columns, read again by every grain rather
     than shared as one CTE: a CTE read six times is materialised whole (every column of the
     fact) and held in memory, while a subquery streams only the columns the grain uses. #}
-{%- set rows_sql %}
+{%- set fact_rows_sql %}
     select
         {{ sm.time_expr }} as booked_at_local,
         {%- if sm.sub_day %}
@@ -61,6 +61,9 @@ to_date_window as (
         {%- endfor %}
         *
     from {{ fact }}
+{%- endset %}
+{%- set rows_sql %}
+    {{ fact_rows_sql }}
     {%- if is_incremental() %}
     -- Rows without a local calendar (a queue or site missing from the seeds) have no period to
     -- fall in: their parts (period_start null) are recomputed in every build, or they would linger.
@@ -70,13 +73,7 @@ to_date_window as (
 {%- endset %}
 {#- Rebuilt whole by every build, incremental or not: the window moves with each day loaded. #}
 {%- set to_date_rows_sql %}
-    select
-        {{ sm.time_expr }} as booked_at_local,
-        {%- for scope in sm.scopes %}
-        cast({{ scope.expr }} as {{ dbt.type_string() }}) as scope__{{ scope.scope_type }},
-        {%- endfor %}
-        *
-    from {{ fact }}
+    {{ fact_rows_sql }}
     where cast({{ sm.time_expr }} as date) >= (select first_day from to_date_window)
       and cast({{ sm.time_expr }} as date) <= (select last_day from to_date_window)
 {%- endset %}
