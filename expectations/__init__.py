@@ -3,7 +3,8 @@
 - catalog: the suites (raw ones generated from the contract by raw_suites, the rest JSON under
   suites/), their parameters and the SQL of the frame each validates;
 - gx_batches: GX, batch by batch, on Arrow batches read from DuckDB;
-- table_checks: the checks GX cannot make batch by batch, as DuckDB queries;
+- frames: what DuckDB prepares for GX to judge beyond the partition's rows (key copies in the
+  whole table, column types, volume against the norm, the value sets of references);
 - results: what a validation returns;
 - runner: validate a relation, and the entry points the pipeline calls.
 """

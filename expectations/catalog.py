@@ -155,7 +155,6 @@ def read_suite_json(name_or_path: str | Path) -> dict:
         path = _suite_path(name_or_path)
         doc = json.loads(path.read_text(encoding="utf-8"))
     names = [expectation_name(e) for e in doc.get("expectations", [])]
-    names += [c["name"] for c in ccq_meta(doc).get("table_checks", [])]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ValueError(f"{path}: check names must be unique, repeated: {', '.join(dupes)}")

@@ -5,12 +5,15 @@ relation is streamed out of DuckDB as Arrow record batches, each batch is valida
 DataFrame by an ephemeral GX context, and the per-batch results are added up per expectation.
 Memory stays bounded by `batch_rows`.
 
-What GX cannot see batch by batch (key uniqueness over the whole table, column types, references
-to other tables, volume against the norm) is declared in the suite's
-`meta.ccq.table_checks` and run as DuckDB queries (expectations.table_checks). A suite with table checks
-only does not start GX at all. The raw suites are built from the raw contract plus a small JSON
-per table (expectations/raw_suites.py). Columns the suite needs that the relation does not have
-(sums of other columns, durations) are declared in `meta.ccq.derived_columns` as SQL expressions.
+Every check is a GX expectation. What the partition's rows alone do not show (the copies of a
+key elsewhere in the table, column types, the volume against the norm) GX judges on frames
+DuckDB prepares: an expectation names its frame in `meta.frame`, the suite declares it in
+`meta.ccq.frames` (expectations.frames). A reference to another source is judged on the
+partition: each value beside the one the other table holds (a derived column DuckDB looks up).
+The raw suites are built from the raw contract plus a small JSON per table
+(expectations/raw_suites.py). Columns the suite needs that the relation does not have (sums of
+other columns, durations, looked-up references) are declared in `meta.ccq.derived_columns` as
+SQL expressions.
 `{"$PARAMETER": name}` values are filled at run time from `parameters`, or else from
 catalog.PARAMETER_RESOLVERS (e.g. the known queues: the seeds' and the ACD's).
 """
@@ -24,10 +27,10 @@ from expectations import raw_suites
 from expectations.catalog import (QUEUE_LEGS_SQL, SUITES, build_suite, ccq_meta, columns_of, frame_sql,
                                   quote_ident, read_columns, resolve_parameters, expectation_name,
                                   read_suite_json)
-from expectations.gx_batches import (Accumulator, GX_LOCK, ephemeral_context, param_for_report, rebatch,
+from expectations.gx_batches import (Accumulator, GX_LOCK, batch_definition, param_for_report, rebatch,
                                      to_pandas, validate_frame)
 from expectations.results import SuiteResult
-from expectations.table_checks import TABLE_CHECKS, volume_norm
+from expectations.frames import frame
 
 if TYPE_CHECKING:
     import duckdb
@@ -61,8 +64,12 @@ def validate(
     # releases it).
     params = resolve_parameters(doc, con, parameters)
     con.execute("select 1").fetchall()
+    by_frame: dict[str | None, list[dict]] = {}
+    for e in doc["expectations"]:
+        by_frame.setdefault((e.get("meta") or {}).get("frame"), []).append(e)
+    partition = by_frame.pop(None, [])
     sql = frame_sql(spec, doc, relation, where)
-    read = read_columns(doc) if doc["expectations"] else None
+    read = read_columns({"expectations": partition}) if partition else None
     if read is not None:
         # Only the columns the expectations read, the index of failure samples and the file and
         # line of raw rows go to pandas: a wide table is mostly text GX never looks at.
@@ -72,49 +79,30 @@ def validate(
             sql = f"select {', '.join(quote_ident(c) for c in frame_columns if c in keep)} from ({sql}) as frame"
     target = f"{relation} ({spec.frame_label})" if spec.frame_label else relation
 
-    accs: list[Accumulator] = []
-    if not doc["expectations"]:
-        # Table checks only: no GX, no streaming.
+    accs = [
+        Accumulator(
+            name=expectation_name(e),
+            expectation=e["type"],
+            column=columns_of(e.get("kwargs") or {}),
+            notes=str(e.get("notes") or ""),
+            severity=str(e.get("severity") or "critical"),
+            missing_label=(e.get("meta") or {}).get("missing_label"),
+        )
+        for e in doc["expectations"]
+    ]
+    by_name = {a.name: a for a in accs}
+    if not partition:
         batches, rows = 0, int(con.execute(f"select count(*) from ({sql}) as frame").fetchall()[0][0])
-    else:
-        with GX_LOCK:
-            suite = build_suite(doc)
-            accs = [
-                Accumulator(
-                    name=expectation_name(e),
-                    expectation=e["type"],
-                    column=columns_of(e.get("kwargs") or {}),
-                    notes=str(e.get("notes") or ""),
-                    severity=str(e.get("severity") or "critical"),
-                )
-                for e in doc["expectations"]
-            ]
-            by_name = {a.name: a for a in accs}
-            ctx = ephemeral_context()
-            batch_def = (
-                ctx.data_sources.add_pandas("ccq_duckdb")
-                .add_dataframe_asset(suite_name)
-                .add_batch_definition_whole_dataframe("arrow_batch")
-            )
-            batches = rows = 0
-            reader = con.sql(sql).to_arrow_reader(batch_rows)
-            try:
-                schema = reader.schema
-                for table in rebatch(reader, batch_rows):
-                    validate_frame(to_pandas(table), batch_def, suite, params, meta, by_name)
-                    batches += 1
-                    rows += table.num_rows
-            finally:
-                reader.close()
-            if batches == 0:
-                # Still run the structural checks (column set) on the empty frame.
-                validate_frame(to_pandas(schema.empty_table()), batch_def, suite, params, meta, by_name)
-                batches = 1
+    with GX_LOCK:
+        if partition:
+            batches, rows = _stream(con, sql, batch_rows, None, build_suite({**doc, "expectations": partition}),
+                                    params, list(meta.get("index_columns") or []), by_name)
+        for name, expectations in by_frame.items():
+            f = frame(meta["frames"][name], relation, where)
+            _stream(con, f.sql, batch_rows, f.keep_together, build_suite({**doc, "expectations": expectations}),
+                    params, f.index_columns, by_name)
 
     outcomes = [a.outcome() for a in accs]
-    check_params = {**params, **(parameters or {})}
-    for check in meta.get("table_checks", []):
-        outcomes.append(TABLE_CHECKS[check["kind"]](con, relation, where, check, rows, check_params))
     return SuiteResult(
         suite=suite_name,
         target=target,
@@ -127,6 +115,27 @@ def validate(
         where=where,
         parameters={k: param_for_report(v) for k, v in params.items()},
     )
+
+
+def _stream(con, sql: str, batch_rows: int, keep_together: list[str] | None, suite, params: dict,
+            index_columns: list[str], by_name: dict) -> tuple[int, int]:
+    """Validate the rows of `sql` batch by batch; (batches, rows)."""
+    batch_def = batch_definition()
+    batches = rows = 0
+    reader = con.sql(sql).to_arrow_reader(batch_rows)
+    try:
+        schema = reader.schema
+        for table in rebatch(reader, batch_rows, keep_together):
+            validate_frame(to_pandas(table), batch_def, suite, params, index_columns, by_name)
+            batches += 1
+            rows += table.num_rows
+    finally:
+        reader.close()
+    if batches == 0:
+        # Still run the structural checks (column set) on the empty frame.
+        validate_frame(to_pandas(schema.empty_table()), batch_def, suite, params, index_columns, by_name)
+        batches = 1
+    return batches, rows
 
 
 def validate_acd_events(
@@ -187,18 +196,16 @@ def validate_raw_days(
     statistics can skip by), and the references read the whole table referred to: run once per
     day, a year of days read the tables hundreds of times. So the suites run once over all the
     days' files (GX also costs about the same per batch whatever its size); only when a check
-    fails do they run again day by day, to say which day. What is a per-day question by nature,
-    the volume against the norm, is asked per day, from the load audit; the rows each day
-    contributed are counted in one grouped query per suite."""
+    fails do they run again day by day, to say which day. The volume frame has a row per day, so
+    each day is judged against its own norm either way; the rows each day contributed are
+    counted in one grouped query per suite."""
     days = sorted(set(days))
     out: dict[str, list[SuiteResult]] = {d: [] for d in days}
     suite_names = [*_raw_gx_suites(table_name), raw_suites.integrity_suite_name(table_name)]
     if len(days) == 1:
-        d = days[0]
-        where = raw_file_filter(table_name, d)
-        params = {"partition_date": d, **(parameters or {})}
-        out[d] = [validate(con, n, where=where, batch_rows=batch_rows,
-                           parameters=params if n == suite_names[-1] else parameters) for n in suite_names]
+        where = raw_file_filter(table_name, days[0])
+        out[days[0]] = [validate(con, n, where=where, batch_rows=batch_rows, parameters=parameters)
+                        for n in suite_names]
         return out
     where_all = raw_files_filter(table_name, days)
     for n in suite_names:
@@ -206,13 +213,11 @@ def validate_raw_days(
         if together.success:
             rows = _rows_per_day(con, n, table_name, where_all)
             for d in days:
-                out[d].append(_passed_on_day(con, together, d, raw_file_filter(table_name, d), rows.get(d, 0), days,
-                                             parameters))
+                out[d].append(_passed_on_day(together, raw_file_filter(table_name, d), rows.get(d, 0), days))
         else:
             for d in days:
-                params = {"partition_date": d, **(parameters or {})} if n == suite_names[-1] else parameters
                 out[d].append(validate(con, n, where=raw_file_filter(table_name, d), batch_rows=batch_rows,
-                                       parameters=params))
+                                       parameters=parameters))
     return out
 
 
@@ -231,23 +236,11 @@ def _rows_per_day(con, suite_name: str, table_name: str, where_all: str) -> dict
     return {d: int(n) for d, n in con.execute(sql).fetchall()}
 
 
-def _passed_on_day(con, together: SuiteResult, day: str, where: str, rows: int, days: list[str],
-                   parameters: dict | None) -> SuiteResult:
-    """One day's share of a suite that passed on several days at once; the volume checks, which
-    are about the day alone, asked for the day."""
+def _passed_on_day(together: SuiteResult, where: str, rows: int, days: list[str]) -> SuiteResult:
+    """One day's share of a suite that passed on several days at once."""
     from dataclasses import replace
 
-    checks = {c["name"]: c for c in ccq_meta(read_suite_json(together.suite)).get("table_checks", [])}
-    outcomes = []
-    for o in together.outcomes:
-        check = checks.get(o.name)
-        if check is not None and check["kind"] == "volume_norm":
-            params = {**(parameters or {}), "partition_date": day}
-            outcomes.append(volume_norm(con, together.target, where, check, rows, params))
-        else:
-            outcomes.append(replace(o, element_count=rows, unexpected_count=0,
-                                    details=f"ok ({rows:,} checked, with the run's {len(days)} days together)"))
-    return replace(together, where=where, rows=rows, batches=1, outcomes=outcomes,
-                   success=all(o.success for o in outcomes),
-                   parameters={**together.parameters, **({"partition_date": day} if checks else {})})
-
+    outcomes = [replace(o, element_count=rows, unexpected_count=0,
+                        details=f"ok ({rows:,} checked, with the run's {len(days)} days together)")
+                for o in together.outcomes]
+    return replace(together, where=where, rows=rows, batches=1, outcomes=outcomes, success=True)

@@ -73,8 +73,9 @@ def _check_specs() -> list[AssetCheckSpec]:
         suites = f"raw_{t.name}" + (", raw_acd_queue_legs" if t.name == "acd_queue_events" else "")
         out.append(AssetCheckSpec(
             gx_check_name(t.name), asset=raw_key(t.name),
-            description=f"Great Expectations suite {suites} and the table-level checks raw_{t.name}_integrity "
-                        "(types, volume against the norm, references), per extract day"))
+            description=f"Great Expectations suites {suites} (with references to other sources and key "
+                        f"copies in the whole table) and raw_{t.name}_integrity (column types, volume against "
+                        "the norm), per extract day"))
     return out
 
 

@@ -147,13 +147,28 @@ def test_bad_events_fail_exactly_the_expected_checks(con):
     # event_id is a warning (staging keeps the latest delivery); the leg order blocks.
     assert not events.critical_failed and {o.name for o in legs.critical_failed} == {"answer_after_entry"}
     assert outcome(events, "event_id_unique").severity == "warning"
-    assert "event_id='E04' x2" in outcome(events, "event_id_unique").details
+    # Every copy is named (this fixture has no line numbers: both are in the same file).
+    assert outcome(events, "event_id_unique").details == (
+        "2 of 30 unexpected (6.67%); e.g. acd_queue_events_2024-03-01.csv: event_id='E04'")
     assert "contact_id='C7'" in outcome(legs, "answer_after_entry").details
     assert "-30.0" in outcome(legs, "answer_after_entry").details
     assert not events.success and not legs.success
     s = events.summary()
     assert s.startswith("raw_acd_queue_events on raw.acd_queue_events: 1 of 4 checks failed (")
     assert "event_id_unique: 2 unexpected, warning" in s
+
+
+def test_a_key_is_never_split_between_batches(con):
+    import pyarrow as pa
+
+    keys = pa.table({"k": ["a", "a", "b", "b", "b", "c"], "n": [1, 2, 3, 4, 5, 6]})
+    batches = [t.column("k").to_pylist() for t in gx_batches.rebatch(iter(keys.to_batches(max_chunksize=1)), 2, ["k"])]
+    assert batches == [["a", "a"], ["b", "b", "b"], ["c"]]
+    assert [t.num_rows for t in gx_batches.rebatch(iter(keys.to_batches()), 4)] == [4, 2]
+    # One row per batch on the partition: the copies of E04, 21 rows apart, still meet in one batch.
+    insert_events(con, BAD_EVENTS)
+    events = runner.validate(con, "raw_acd_queue_events", batch_rows=1)
+    assert events.batches == 30 and failures(events) == {"event_id_unique": 2}
 
 
 def test_partition_sees_whole_legs_and_table_wide_duplicates(con):
@@ -168,7 +183,8 @@ def test_partition_sees_whole_legs_and_table_wide_duplicates(con):
     insert_events(con, [("E12", "C8", 1, "2024-03-02 10:00:00", "ENTERQUEUE", "Q_GENERAL", None, DAY2)])
     events = runner.validate(con, "raw_acd_queue_events", "raw.acd_queue_events", where=day2)
     assert failures(events) == {"event_id_unique": 2}
-    assert outcome(events, "event_id_unique").element_count == 6
+    # The day's 6 events and the day-1 copy of E12.
+    assert outcome(events, "event_id_unique").element_count == 7
     # The same on a _file_id partition.
     events = runner.validate(con, "raw_acd_queue_events", where=f"_file_id = '{DAY2}'")
     assert failures(events) == {"event_id_unique": 2}
