@@ -98,6 +98,40 @@
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
 
+{#- int_customer__contacts: the contacts whose newest source row is not the one the model was
+    built from (new, changed or withdrawn legs or CRM interactions: the newest load time behind
+    the contact differs, which also catches a corrected file that dropped the newest leg), and
+    the contacts whose label no longer matches the roster (agent's team, supervisor) or the
+    queues (call type, direction). Two aggregations keyed on the contact, joined to the model. -#}
+{% macro customer_contacts_to_rebuild() -%}
+    select coalesce(sources.contact_id, built.contact_id) as contact_id
+    from (
+        select contact_id, max(_loaded_at) as _loaded_at
+        from (
+            select contact_id, _loaded_at from {{ ref('int_contacts__queue_legs') }} where entered_at is not null
+            union all
+            select interactions.contact_id, interactions._loaded_at
+            from {{ ref('stg_crm__interactions') }} as interactions
+            where interactions.contact_id in (
+                select contact_id from {{ ref('int_contacts__queue_legs') }} where entered_at is not null)
+        ) as rows_behind
+        group by contact_id
+    ) as sources
+    full outer join {{ this }} as built on sources.contact_id = built.contact_id
+    where sources._loaded_at is distinct from built._loaded_at
+    union
+    select built.contact_id
+    from {{ this }} as built
+    left join {{ ref('stg_hr__agents') }} as agents on built.agent_id = agents.agent_id
+    where built.agent_id is not null
+      and (built.team_id is distinct from agents.team_id or built.supervisor_id is distinct from agents.supervisor_id)
+    union
+    select built.contact_id
+    from {{ this }} as built
+    left join {{ ref('int_reference__queues') }} as queues on built.queue_id = queues.queue_id
+    where built.call_type is distinct from queues.call_type or built.direction is distinct from queues.direction
+{%- endmacro %}
+
 {#- agent intervals -#}
 
 {#- The UTC days of the files of `tables` loaded since the model was last built, widened by

@@ -1,9 +1,21 @@
 -- One row per contact (call), whatever its legs: the unit FCR counts and re-contacts are
 -- searched in. A transfer or overflow is part of the same contact, never a re-contact.
+-- Incremental: only the contacts whose legs or CRM interactions changed, or whose agent's team
+-- or queue's type did, are rebuilt (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    incremental_predicates=["contact_id in ({{ ccq.customer_contacts_to_rebuild() }})"],
+    on_schema_change='fail',
+) }}
+
 with legs as (
 
     select * from {{ ref('int_contacts__queue_legs') }}
     where entered_at is not null
+    {% if is_incremental() %}
+      and contact_id in ({{ ccq.customer_contacts_to_rebuild() }})
+    {% endif %}
 
 ),
 
@@ -32,7 +44,8 @@ contact_legs as (
         min(entered_at) as entered_at,
         max(is_handled) as is_handled,
         sum(is_handled) as handled_legs,
-        max(customer_id_hash) as leg_customer_id_hash
+        max(customer_id_hash) as leg_customer_id_hash,
+        max(_loaded_at) as _loaded_at
     from legs
     group by contact_id
 
@@ -48,8 +61,12 @@ interactions as (
         row_number() over (
             partition by contact_id
             order by created_at desc, interaction_id desc
-        ) as recency
+        ) as recency,
+        max(_loaded_at) over (partition by contact_id) as _loaded_at
     from {{ ref('stg_crm__interactions') }}
+    {% if is_incremental() %}
+    where contact_id in ({{ ccq.customer_contacts_to_rebuild() }})
+    {% endif %}
 
 ),
 
@@ -77,7 +94,9 @@ joined as (
         agents.supervisor_id,
         contact_legs.is_handled,
         contact_legs.handled_legs,
-        interactions.contact_reason
+        interactions.contact_reason,
+        -- When the newest row behind the contact was loaded (legs or CRM).
+        greatest(contact_legs._loaded_at, coalesce(interactions._loaded_at, contact_legs._loaded_at)) as _loaded_at
     from contact_legs
     inner join booking_legs
         on contact_legs.contact_id = booking_legs.contact_id
@@ -109,5 +128,6 @@ select
     supervisor_id,
     is_handled,
     handled_legs,
-    contact_reason
+    contact_reason,
+    _loaded_at
 from joined
