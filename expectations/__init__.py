@@ -4,7 +4,7 @@
   suites/), their parameters and the SQL of the frame each validates;
 - gx_batches: GX, batch by batch, on Arrow batches read from DuckDB;
 - frames: what DuckDB prepares for GX to judge beyond the partition's rows (key copies in the
-  whole table, column types, volume against the norm, the value sets of references);
+  whole table, column types, volume against the norm);
 - results: what a validation returns;
 - runner: validate a relation, and the entry points the pipeline calls.
 """

@@ -89,13 +89,13 @@ def _raw_suites() -> dict[str, SuiteSpec]:
     for t in tables().values():
         out[raw_suites.raw_suite_name(t.name)] = SuiteSpec(
             relation=f"raw.{t.name}",
-            description=f"Raw {t.name}: contract columns, required values, codes, ranges, no future times, key; "
-                        "plus the table's own rules (durations, order).",
+            description=f"Raw {t.name}: contract columns, no future times, the key across the whole table, "
+                        "references to other sources; plus the table's own rules (durations, order).",
             build=partial(raw_suites.build_raw_suite, t.name),
         )
         out[raw_suites.integrity_suite_name(t.name)] = SuiteSpec(
             relation=f"raw.{t.name}",
-            description=f"Raw {t.name}: column types, volume against the norm, references to other sources.",
+            description=f"Raw {t.name}: column types, and each day's volume against its norm.",
             build=partial(raw_suites.build_integrity_suite, t.name),
         )
     return out

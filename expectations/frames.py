@@ -59,9 +59,10 @@ def _column_types(spec: dict, relation: str, where: str | None) -> Frame:
 
 
 def _volume(spec: dict, relation: str, where: str | None) -> Frame:
+    # `where` must be a filter on _file_id (expectations.runner.raw_files_filter): it is applied to
+    # the load audit, whose file_id is the raw rows' _file_id.
     table = _sql_string(spec["table"])
     weeks = int(spec["weeks"])
-    # The partition filter is written on the raw rows' _file_id, which is the audit's file_id.
     sql = f"""
 with delivered as (
     select file_date, sum(rows_read) as rows_read

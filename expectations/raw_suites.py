@@ -91,9 +91,11 @@ def generic_expectations(t: Table, derived: list[str] | None = None) -> list[dic
     return out
 
 
-def _frame(name: str, expectation: dict) -> dict:
-    """An expectation judged on one of the frames DuckDB prepares (expectations.frames), not on the partition."""
-    return {**expectation, "meta": {**expectation.get("meta", {}), "frame": name}}
+def _frame(name: str, expectation: dict, column: str | None = None) -> dict:
+    """An expectation judged on one of the frames DuckDB prepares (expectations.frames), not on
+    the partition. `column` is the raw column its outcome is recorded against (none: the table),
+    not the frame's."""
+    return {**expectation, "meta": {**expectation.get("meta", {}), "frame": name, "column": column}}
 
 
 def key_expectation(vkey: list[str]) -> dict:
@@ -105,7 +107,7 @@ def key_expectation(vkey: list[str]) -> dict:
         "severity": "warning",
         "notes": (f"Every {', '.join(vkey)} of the partition occurs once in the whole table. A warning: staging "
                   "keeps the latest delivery of a record, so a repeat does not double count."),
-    })
+    }, column=", ".join(vkey))
 
 
 def reference_expectation(check: dict) -> tuple[dict, dict]:
@@ -119,7 +121,8 @@ def reference_expectation(check: dict) -> tuple[dict, dict]:
     kwargs: dict = {"column_A": col, "column_B": check["name"], "ignore_row_if": "both_values_are_missing"}
     if check.get("row_condition"):
         kwargs["row_condition"] = check["row_condition"]
-    expectation = {"type": "expect_column_pair_values_to_be_equal", "kwargs": kwargs, "meta": {"name": check["name"]},
+    expectation = {"type": "expect_column_pair_values_to_be_equal", "kwargs": kwargs,
+                   "meta": {"name": check["name"], "column": col},
                    "severity": check.get("severity", "critical"), "notes": check.get("notes", "")}
     return expectation, {check["name"]: found}
 

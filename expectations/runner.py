@@ -83,7 +83,8 @@ def validate(
         Accumulator(
             name=expectation_name(e),
             expectation=e["type"],
-            column=columns_of(e.get("kwargs") or {}),
+            # A frame's or a looked-up column is not the raw column the outcome is recorded against.
+            column=(e["meta"]["column"] if "column" in (e.get("meta") or {}) else columns_of(e.get("kwargs") or {})),
             notes=str(e.get("notes") or ""),
             severity=str(e.get("severity") or "critical"),
             missing_label=(e.get("meta") or {}).get("missing_label"),
@@ -178,8 +179,9 @@ def validate_raw(
     batch_rows: int = 250_000,
     parameters: dict | None = None,
 ) -> list[SuiteResult]:
-    """Every suite of one raw table on the extract file of one day: row checks (and for the ACD
-    events the queue-leg order), then the table-level checks (types, volume, references)."""
+    """Every suite of one raw table on the extract file of one day: the row suite (with the key
+    across the whole table and the references to other sources; for the ACD events also the
+    queue-leg order), then the table-level suite (column types, volume against the norm)."""
     return validate_raw_days(con, table_name, [day], batch_rows, parameters)[day]
 
 

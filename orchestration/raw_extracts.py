@@ -2,8 +2,9 @@
 cost one step. A run loads the extract days its config names, by default every day with a file
 the warehouse does not hold yet (or holds with other bytes). Each load yields its checks per table: the files
 reconcile (`reconciles`), and the table's suites pass on every extract day of the run
-(`gx_raw_<table>`: the Great Expectations row suite, for the ACD events the queue-leg order, and
-the table-level checks: types, volume against the norm, references to other sources). Outcomes
+(`gx_raw_<table>`: the Great Expectations row suite with the key across the whole table and the
+references to other sources, for the ACD events the queue-leg order, and the table-level suite:
+column types, volume against the norm). Outcomes
 are recorded per day in audit.check_results, attributed to the raw table, where the
 certification reads them."""
 

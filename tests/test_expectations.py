@@ -143,10 +143,12 @@ def test_bad_events_fail_exactly_the_expected_checks(con):
     # test_data_quality_corpus): the suite does not check them again.
     assert failures(events) == {"event_id_unique": 2}
     assert failures(legs) == {"answer_after_entry": 1}
-    # The two copies of E04 are in different batches: the table-level check sees them. A repeated
-    # event_id is a warning (staging keeps the latest delivery); the leg order blocks.
+    # The two copies of E04 are in different batches of the partition; the key's frame, ordered by
+    # key, judges them together. A repeated event_id is a warning (staging keeps the latest
+    # delivery); the leg order blocks.
     assert not events.critical_failed and {o.name for o in legs.critical_failed} == {"answer_after_entry"}
     assert outcome(events, "event_id_unique").severity == "warning"
+    assert outcome(events, "event_id_unique").column == "event_id"
     # Every copy is named (this fixture has no line numbers: both are in the same file).
     assert outcome(events, "event_id_unique").details == (
         "2 of 30 unexpected (6.67%); e.g. acd_queue_events_2024-03-01.csv: event_id='E04'")

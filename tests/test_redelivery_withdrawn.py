@@ -9,7 +9,8 @@ The first delivery of the hand-built fixture adds, on 2026-03-02, a call to a qu
 the seeds (Q_GHOST: no site, so no local calendar and its KPI parts have no period) and a leg whose
 ENTERQUEUE never came (c98: not booked, no day). The corrected delivery withdraws both and every
 row of Q_PREMIUM and empties 2026-03-03; a second corrected roster, alone, moves A0002 to team T02
-and withdraws A0003.
+and withdraws A0003; a corrected CRM file, alone, withdraws c01's interaction, which is not
+the newest row behind the contact (its legs were loaded later), so the contact loses its reason.
 
 The warehouse is loaded with the loader and built with dbt directly (no Dagster, validation or
 publish): seeds and models once, two incremental runs, then the full refresh on the same file.
@@ -30,6 +31,13 @@ LANDING = FIXTURES / "hand_calls" / "landing"
 ACD_0302 = "acd_queue_events/acd_queue_events_2026-03-02.csv"
 ACD_0303 = "acd_queue_events/acd_queue_events_2026-03-03.csv"
 ROSTER = "hr_roster/hr_roster_2026-03-02.csv"
+CRM = "crm_interactions/crm_interactions_2026-03-02.csv"
+# Loaded before the ACD files, so a contact's newest row is its legs, not its interaction.
+CRM_0302 = (
+    "interaction_id,case_id,contact_id,customer_id,agent_id,created_at,contact_reason,wrap_up_code\n"
+    "i01,k01,c01,CUST01,A0001,2026-03-02T08:04:00Z,Billing,RESOLVED\n"
+    "i02,k02,c02,CUST02,A0002,2026-03-02T08:10:00Z,Outage,RESOLVED\n"
+)
 GONE_QUEUES = ("Q_PREMIUM", "Q_GHOST")
 # Incremental models that keep withdrawn rows by design, until the nightly full refresh:
 # stg_acd__agent_ids is a sticky lookup (a member's id is fixed when first seen, see the model);
@@ -121,6 +129,7 @@ def test_withdrawn_rows_leave_every_incremental_model(tmp_path, monkeypatch):
     # First delivery: the fixture plus the ghost queue's call and the unbooked leg.
     first = tmp_path / "first"
     _load(db, [
+        _write(first, CRM, CRM_0302),
         _write(first, ACD_0302, (LANDING / ACD_0302).read_text(encoding="utf-8") + EXTRA_0302),
         _write(first, ACD_0303, (LANDING / ACD_0303).read_text(encoding="utf-8")),
         _write(first, ROSTER, (LANDING / ROSTER).read_text(encoding="utf-8")),
@@ -153,6 +162,12 @@ def test_withdrawn_rows_leave_every_incremental_model(tmp_path, monkeypatch):
         r.replace(",T01,S001,", ",T02,S002,") if r.startswith("A0002,") else r
         for r in roster if not r.startswith("A0003,")))])
     run_dbt(work, "run")
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT contact_reason FROM intermediate.int_customer__contacts "
+                           "WHERE contact_id = 'c01'").fetchall() == [("Billing",)]
+    # Then the CRM alone, corrected: c01's interaction withdrawn.
+    _load(db, [_write(corrected, CRM, "".join(l for l in CRM_0302.splitlines(keepends=True) if ",c01," not in l))])
+    run_dbt(work, "run")
     shutil.copy(db, tmp_path / "incremental.duckdb")
     models = _incremental_models(work)
     run_dbt(work, "run", "--full-refresh")
@@ -163,6 +178,8 @@ def test_withdrawn_rows_leave_every_incremental_model(tmp_path, monkeypatch):
         con.execute(f"ATTACH '{db}' AS fr (READ_ONLY)")
         # Nothing withdrawn is left, in the incremental build or in the full refresh.
         assert _gone(con, "inc.") == dict.fromkeys(before, 0)
+        assert con.execute("SELECT contact_reason, customer_id_hash IS NOT NULL FROM inc.intermediate.int_customer__contacts "
+                           "WHERE contact_id = 'c01'").fetchall() == [(None, True)]  # the IVR's customer, no reason
         assert _gone(con, "fr.") == dict.fromkeys(before, 0)
         # Every incremental model and the KPI values: the rows of the full refresh, row for row.
         diffs = {table: _differences(con, table) for table in [*models, "marts.kpi_values"] if table not in STICKY}

@@ -99,10 +99,14 @@
 {%- endmacro %}
 
 {#- int_customer__contacts: the contacts whose newest source row is not the one the model was
-    built from (new, changed or withdrawn legs or CRM interactions: the newest load time behind
-    the contact differs, which also catches a corrected file that dropped the newest leg), and
-    the contacts whose label no longer matches the roster (agent's team, supervisor) or the
-    queues (call type, direction). Two aggregations keyed on the contact, joined to the model. -#}
+    built from (new or changed legs or CRM interactions, or a withdrawn newest one: the newest
+    load time behind the contact differs); every contact booked on a UTC day of the ACD or CRM
+    files loaded since the last build, back by the lookback (a corrected file may have withdrawn
+    an older leg or interaction, or sent a record back to an older version, which leaves the
+    newest load time as it was); and the contacts whose label no longer matches the roster
+    (agent's team, supervisor) or the queues (call type, direction). A correction that withdraws
+    an interaction logged more than the lookback after its contact, and not its newest row,
+    reaches the model at the nightly full refresh. -#}
 {% macro customer_contacts_to_rebuild() -%}
     select coalesce(sources.contact_id, built.contact_id) as contact_id
     from (
@@ -119,6 +123,10 @@
     ) as sources
     full outer join {{ this }} as built on sources.contact_id = built.contact_id
     where sources._loaded_at is distinct from built._loaded_at
+    union
+    select contact_id
+    from {{ this }}
+    where cast(entered_at as date) in ({{ ccq.loaded_file_days(['acd_queue_events', 'crm_interactions']) }})
     union
     select built.contact_id
     from {{ this }} as built
