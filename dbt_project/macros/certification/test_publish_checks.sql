@@ -32,12 +32,12 @@ where value is distinct from expected_value
     model: nothing lost on the way to the scorecard. -#}
 {% test publishes_every_row_of(model, parts, columns) %}
 
-select {{ columns | join(', ') }}
-from {{ parts }} as p
-where not exists (
-    select 1 from {{ model }} as v
-    where {% for c in columns %}v.{{ c }} is not distinct from p.{{ c }}{% if not loop.last %} and {% endif %}{% endfor %}
-)
+-- A set difference, which matches nulls as equal like `is not distinct from` does, but as one
+-- hash on all the columns: a correlated not-exists on six null-safe comparisons took 4x longer
+-- at M. The parts' key is unique (its own test), so each missing row is one failure either way.
+select {{ columns | join(', ') }} from {{ parts }}
+except
+select {{ columns | join(', ') }} from {{ model }}
 
 {% endtest %}
 
