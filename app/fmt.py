@@ -9,15 +9,10 @@ from app.i18n import lang_or_default, t
 from ccq.display import MONTHS_EN, WEEKDAYS
 from ccq.display import day_label as _day_label
 from ccq.display import day_span as _day_span
-from ccq.display import format_change, format_value, is_missing  # noqa: F401 (format_change: for the views)
+from ccq.display import display_scale, format_change, format_value, is_missing  # noqa: F401 (display_scale, format_change: for the views)
 
 STATUS_COLOURS = {"met": "green", "at_risk": "orange", "missed": "red"}
 NO_TARGET_COLOUR = "gray"
-
-
-def display_scale(unit: str | None) -> float:
-    """Factor from a stored value to the number a chart axis shows (formatting only)."""
-    return {"ratio": 100.0, "nps": 100.0, "per_1000": 1000.0}.get(unit or "", 1.0)
 
 
 def axis_unit(unit: str | None) -> str:

@@ -28,6 +28,16 @@ def _round(d: Decimal, places: int = 0) -> Decimal:
     return rounded.copy_abs() if rounded.is_zero() else rounded
 
 
+# Stored value -> the number a reader sees: ratios and NPS are stored as fractions, complaints
+# per 1,000 as the plain ratio. The one place the scale is written (values, changes, chart axes).
+DISPLAY_SCALE = {"ratio": 100, "nps": 100, "per_1000": 1000}
+
+
+def display_scale(unit: str | None) -> float:
+    """Factor from a stored value to the number shown (formatting only)."""
+    return float(DISPLAY_SCALE.get(unit or "", 1))
+
+
 def format_value(value: object, unit: str | None, currency: str | None = None) -> str:
     """`currency`: the ISO code money is reported in (the centre's cost rates), shown after amounts."""
     if is_missing(value):
@@ -36,17 +46,17 @@ def format_value(value: object, unit: str | None, currency: str | None = None) -
     if unit == "currency":
         return f"{_round(d, 2):,} {currency}" if currency else f"{_round(d, 2):,}"
     if unit == "ratio":
-        return f"{_round(d * 100, 1):,}%"
+        return f"{_round(d * DISPLAY_SCALE['ratio'], 1):,}%"
     if unit == "nps":
         # Net promoter score: stored as a ratio (-1 to 1), read as points from -100 to 100, never as a percentage.
-        return f"{_round(d * 100, 1):,}"
+        return f"{_round(d * DISPLAY_SCALE['nps'], 1):,}"
     if unit == "seconds":
         return _seconds(int(_round(d)))
     if unit in ("contacts", "count"):
         return f"{int(_round(d)):,}"
     if unit == "per_1000":
         # stored as the plain ratio (complaints / handled); shown per 1,000
-        return f"{_round(d * 1000, 2):,}‰"
+        return f"{_round(d * DISPLAY_SCALE['per_1000'], 2):,}‰"
     if unit == "hours":
         return f"{_round(d, 1):,} h"
     if unit == "per_hour":
@@ -67,9 +77,9 @@ def format_change(change: object, unit: str | None, currency: str | None = None)
     d = _decimal(change)  # type: ignore[arg-type]
     magnitude = abs(d)
     if unit == "ratio":
-        shown = f"{_round(magnitude * 100, 1):,} pp"
+        shown = f"{_round(magnitude * DISPLAY_SCALE['ratio'], 1):,} pp"
     elif unit == "per_1000":
-        shown = f"{_round(magnitude * 1000, 2):,}‰"
+        shown = f"{_round(magnitude * DISPLAY_SCALE['per_1000'], 2):,}‰"
     else:
         shown = format_value(float(magnitude), unit, currency)
     zero = format_value(0.0, unit, currency) if unit not in ("ratio", "per_1000") else None

@@ -186,7 +186,7 @@ def expectation_name(e: dict) -> str:
     return f"{e.get('type')}({col})" if col else str(e.get("type"))
 
 
-def read_columns(doc: dict) -> set[str] | None:
+def read_columns(expectations: list[dict]) -> set[str] | None:
     """The columns the suite's expectations read (their column arguments and row conditions),
     or None when one of them reads the whole frame (a table expectation such as the column set)."""
     cols: set[str] = set()
@@ -206,7 +206,7 @@ def read_columns(doc: dict) -> set[str] | None:
             for x in v:
                 walk(x)
 
-    for e in doc["expectations"]:
+    for e in expectations:
         if columns_of(e.get("kwargs") or {}) is None:
             return None
         walk(e.get("kwargs") or {})

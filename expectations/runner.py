@@ -69,7 +69,7 @@ def validate(
         by_frame.setdefault((e.get("meta") or {}).get("frame"), []).append(e)
     partition = by_frame.pop(None, [])
     sql = frame_sql(spec, doc, relation, where)
-    read = read_columns({"expectations": partition}) if partition else None
+    read = read_columns(partition) if partition else None
     if read is not None:
         # Only the columns the expectations read, the index of failure samples and the file and
         # line of raw rows go to pandas: a wide table is mostly text GX never looks at.

@@ -9,12 +9,23 @@
     on_schema_change='fail',
 ) }}
 
-with legs as (
+with
+
+{% if is_incremental() %}
+-- Found once for the legs and the interactions (the delete of the strategy finds it again).
+to_rebuild as (
+
+    {{ ccq.customer_contacts_to_rebuild() }}
+
+),
+{% endif %}
+
+legs as (
 
     select * from {{ ref('int_contacts__queue_legs') }}
     where entered_at is not null
     {% if is_incremental() %}
-      and contact_id in ({{ ccq.customer_contacts_to_rebuild() }})
+      and contact_id in (select contact_id from to_rebuild)
     {% endif %}
 
 ),
@@ -65,7 +76,7 @@ interactions as (
         max(_loaded_at) over (partition by contact_id) as _loaded_at
     from {{ ref('stg_crm__interactions') }}
     {% if is_incremental() %}
-    where contact_id in ({{ ccq.customer_contacts_to_rebuild() }})
+    where contact_id in (select contact_id from to_rebuild)
     {% endif %}
 
 ),
