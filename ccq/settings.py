@@ -27,6 +27,12 @@ DEFAULT_HOME = PROJECT_ROOT / ".ccq"
 MEMORY_LIMIT = os.environ.get("CCQ_DUCKDB_MEMORY_LIMIT", "4GB")
 
 
+def spark_python() -> Path:
+    """The interpreter of the Spark engine (ccq.spark runs in it): an environment of its own with
+    dbt-spark and pyspark (`./dev` makes .venv-spark), as on a cluster; CCQ_SPARK_PYTHON names another."""
+    return Path(os.environ.get("CCQ_SPARK_PYTHON") or PROJECT_ROOT / ".venv-spark" / "bin" / "python")
+
+
 @dataclass(frozen=True)
 class Paths:
     home: Path

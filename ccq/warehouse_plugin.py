@@ -18,16 +18,22 @@ the warehouse of the working folder.
    When the key cannot be had, the variables stay unset and a third one carries the reason: the
    macro raises it (error()) as soon as a value is to be hashed, rather than publish nulls or an
    unkeyed hash. Commands that hash nothing (MetricFlow on the marts, docs) still work.
+3. **Python functions the SQL calls**: `ccq_required_agents`, staffing by Erlang C and A
+   (ccq.staffing.erlang), the same code ccq.spark registers in the Spark session.
 """
 from __future__ import annotations
 
 from typing import Any, Dict
+
+import duckdb
+import pyarrow as pa
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt_common.exceptions import DbtRuntimeError
 
 from ccq.pii import ERROR_VARIABLE, IPAD_VARIABLE, OPAD_VARIABLE, PiiKeyError, hmac_pads, load_key
 from ccq.settings import MEMORY_LIMIT, dbt_warehouse
+from ccq.staffing.erlang import required_agents_of_columns
 
 
 class Plugin(BasePlugin):
@@ -60,6 +66,15 @@ class Plugin(BasePlugin):
 
     def configure_connection(self, conn) -> None:
         self._install(conn)
+        conn.create_function("ccq_required_agents", _required_agents,
+                             [duckdb.sqltype("VARCHAR")] + [duckdb.sqltype("DOUBLE")] * 7,
+                             duckdb.sqltype("BIGINT"), type="arrow", null_handling="special")
 
     def configure_cursor(self, cursor) -> None:
         self._install(cursor)
+
+
+def _required_agents(model: pa.Array, calls: pa.Array, aht: pa.Array, interval: pa.Array, threshold: pa.Array,
+                     target: pa.Array, cap: pa.Array, patience: pa.Array) -> pa.Array:
+    required = required_agents_of_columns(model, calls, aht, interval, threshold, target, cap, patience)
+    return pa.array(required, type=pa.float64(), from_pandas=True).cast(pa.int64())

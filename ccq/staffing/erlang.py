@@ -30,6 +30,7 @@ __all__ = [
     "service_level_erlang_c",
     "erlang_a",
     "required_agents",
+    "required_agents_of_columns",
 ]
 
 
@@ -216,3 +217,19 @@ def _search(result, todo, load, aht, threshold, target, cap, patience, use_a):
         found = np.where(open_ & ok, float(n), found)
     result[todo] = found
     return result
+
+
+def required_agents_of_columns(model, calls, aht_seconds, interval_seconds, threshold_seconds,
+                               sl_target, occupancy_cap, patience_seconds):
+    """`required_agents` as the warehouse's SQL function ccq_required_agents(model, calls, ...),
+    one column per argument (pandas Series from Spark, Arrow arrays from DuckDB; nulls arrive
+    as NaN): the agents needed, as floats, NaN where no N qualifies or an input is missing."""
+    def floats(column):
+        if hasattr(column, "to_numpy") and not hasattr(column, "dtype"):  # an Arrow array
+            column = column.to_numpy(zero_copy_only=False)
+        return np.asarray(column, dtype=float)
+
+    models = model.to_numpy(zero_copy_only=False) if hasattr(model, "to_pylist") else np.asarray(model)
+    return required_agents(floats(calls), floats(aht_seconds), floats(interval_seconds),
+                           floats(threshold_seconds), floats(sl_target), floats(occupancy_cap),
+                           patience_seconds=floats(patience_seconds), model=models.astype(str))

@@ -89,3 +89,13 @@
     ) as logged
     group by member
 {%- endmacro %}
+
+{#- Spark: Java regular expressions, written out to match RE2's \s (which has no vertical tab),
+    and anchored at the very end (\z: Java's $ also matches before a final line break). -#}
+{% macro spark__agent_member_normalised(column) -%}
+    trim(lower(regexp_replace({{ column }}, '[\\t\\n\\f\\r \\p{Z}]+', ' ')))
+{%- endmacro %}
+
+{% macro spark__agent_value_is_id(column) -%}
+    ({{ column }} rlike '^[!-~]*[0-9/][!-~]*\\z')
+{%- endmacro %}

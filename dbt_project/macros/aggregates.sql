@@ -48,3 +48,17 @@
 {% macro bigquery__type_double() -%} float64 {%- endmacro %}
 
 {% macro spark__type_double() -%} double {%- endmacro %}
+
+{#- The distinct values of a text column, sorted and joined with a separator (a literal).
+    dbt-spark's listagg ignores its order. -#}
+{% macro sorted_distinct_list(column, separator) -%}
+    {{ return(adapter.dispatch('sorted_distinct_list', 'ccq')(column, separator)) }}
+{%- endmacro %}
+
+{% macro default__sorted_distinct_list(column, separator) -%}
+    {{ dbt.listagg('distinct ' ~ column, separator, 'order by ' ~ column) }}
+{%- endmacro %}
+
+{% macro spark__sorted_distinct_list(column, separator) -%}
+    array_join(array_sort(collect_set({{ column }})), {{ separator }})
+{%- endmacro %}

@@ -22,10 +22,20 @@
                      || unhex(sha256(getvariable('ccq_pii_hmac_ipad') || encode(trim({{ column }}))))) end
 {%- endmacro %}
 
-{#- Other engines write <adapter>__hash_pii with the same construction and the pads supplied by
-    the session, never compiled into the SQL. Spark (a later issue), for instance:
-        sha2(concat(unhex(<opad hex>), unhex(sha2(concat(unhex(<ipad hex>), encode(trim(col), 'UTF-8')), 256))), 256)
-    Until an engine has one, compiling fails: there is no unkeyed fallback. -#}
+{#- The same construction on Spark, the pads being session variables that ccq.spark binds as
+    parameters when it makes the session. -#}
+{% macro spark__hash_pii(column) -%}
+    case when ccq_pii_hmac_ipad is null
+              then raise_error(coalesce(ccq_pii_key_error,
+                   'hash_pii: no personal-data key in this Spark session; run dbt through ccq.spark.run_dbt, which loads CCQ_PII_KEY or $CCQ_HOME/secrets/pii.key'))
+         when nullif(trim({{ column }}), '') is null then null
+         else sha2(concat(ccq_pii_hmac_opad,
+                          unhex(sha2(concat(ccq_pii_hmac_ipad, encode(trim({{ column }}), 'UTF-8')), 256))), 256) end
+{%- endmacro %}
+
+{#- Another engine writes <adapter>__hash_pii with the same construction and the pads supplied by
+    the session, never compiled into the SQL. Until it has one, compiling fails: there is no
+    unkeyed fallback. -#}
 {% macro default__hash_pii(column) -%}
     {{ exceptions.raise_compiler_error("hash_pii: no keyed (HMAC-SHA-256) implementation for the '" ~ adapter.type() ~ "' adapter; write " ~ adapter.type() ~ "__hash_pii in macros/hash_pii.sql") }}
 {%- endmacro %}

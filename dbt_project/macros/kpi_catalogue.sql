@@ -183,16 +183,29 @@
 
 {#- A SQL string literal. -#}
 {% macro sql_literal(value) -%}
+    {{ return(adapter.dispatch('sql_literal', 'ccq')(value)) }}
+{%- endmacro %}
+
+{% macro default__sql_literal(value) -%}
     {%- if value is none -%}null{%- else -%}'{{ (value | string).replace("'", "''") }}'{%- endif -%}
 {%- endmacro %}
 
-{#- A table of string columns from rows generated at compile time (typed and empty when there are none). -#}
+{#- Spark reads a backslash in a literal as an escape, and 'a''b' as two literals side by side. -#}
+{% macro spark__sql_literal(value) -%}
+    {%- if value is none -%}null{%- else -%}'{{ (value | string).replace("\\", "\\\\").replace("'", "\\'") }}'{%- endif -%}
+{%- endmacro %}
+
+{#- A table of string columns from rows generated at compile time (typed and empty when there are
+    none). One VALUES list: a UNION ALL of hundreds of selects overflows Spark's parser. -#}
 {% macro string_rows(columns, rows) -%}
+    {%- if rows %}
+select {% for column in columns %}cast({{ column }} as {{ dbt.type_string() }}) as {{ column }}{{ ', ' if not loop.last }}{% endfor %}
+from (values
     {%- for row in rows %}
-select {% for value in row %}{{ ccq.sql_literal(value) }} as {{ columns[loop.index0] }}{{ ', ' if not loop.last }}{% endfor %}
-{{ 'union all' if not loop.last }}
+    ({% for value in row %}{{ ccq.sql_literal(value) }}{{ ', ' if not loop.last }}{% endfor %}){{ ',' if not loop.last }}
     {%- endfor %}
-    {%- if not rows %}
+) as string_rows ({{ columns | join(', ') }})
+    {%- else %}
 select {% for column in columns %}cast(null as {{ dbt.type_string() }}) as {{ column }}{{ ', ' if not loop.last }}{% endfor %} where 1 = 0
     {%- endif %}
 {%- endmacro %}

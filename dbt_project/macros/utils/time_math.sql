@@ -7,6 +7,11 @@
     unix_timestamp({{ ts }})
 {%- endmacro %}
 
+{#- unix_timestamp() drops the fraction of a second. -#}
+{% macro spark__epoch_seconds(ts) -%}
+    (unix_micros({{ ts }}) / 1000000.0)
+{%- endmacro %}
+
 {% macro duckdb__epoch_seconds(ts) -%}
     epoch({{ ts }})
 {%- endmacro %}
@@ -23,10 +28,35 @@
 
 {% macro default__interval_start(ts, minutes) -%}
     {{ dbt.dateadd('minute',
-        'cast(floor(' ~ dbt.date_part('minute', ts) ~ ' / ' ~ minutes ~ ') * ' ~ minutes ~ ' as integer)',
+        'cast(floor(extract(minute from ' ~ ts ~ ') / ' ~ minutes ~ ') * ' ~ minutes ~ ' as integer)',
         dbt.date_trunc('hour', ts)) }}
+{%- endmacro %}
+
+{% macro spark__interval_start(ts, minutes) -%}
+    timestamp_micros(div(unix_micros({{ ts }}), {{ minutes * 60000000 }}) * {{ minutes * 60000000 }})
 {%- endmacro %}
 
 {% macro duckdb__interval_start(ts, minutes) -%}
     time_bucket(interval '{{ minutes }} minutes', {{ ts }})
+{%- endmacro %}
+
+{#- dbt.dateadd on Spark, exact to the microsecond like DuckDB's (dbt-spark's drops the fraction
+    of a second and multiplies only the last term of an interval expression such as
+    '-24 - expected_by_hour_utc'). The microseconds are a bigint literal (L): with ANSI mode off,
+    Spark's int arithmetic wraps around silently (3599 * 1000000 gave minus 11 minutes). The warehouse runs in UTC, so a day is 86,400 s; months keep
+    the time of day and clamp to the month's end, as DuckDB does. dbt_project.yml's dispatch
+    config makes dbt.dateadd find it before dbt-spark's. -#}
+{% macro spark__dateadd(datepart, interval, from_date_or_timestamp) -%}
+    {%- set ts = 'cast(' ~ from_date_or_timestamp ~ ' as timestamp)' -%}
+    {%- set micros = {'week': 604800000000, 'day': 86400000000, 'hour': 3600000000, 'minute': 60000000,
+                      'second': 1000000, 'millisecond': 1000, 'microsecond': 1} -%}
+    {%- set months = {'month': 1, 'quarter': 3, 'year': 12} -%}
+    {%- if datepart in micros -%}
+        timestamp_micros(unix_micros({{ ts }}) + cast(({{ interval }}) * {{ micros[datepart] }}L as bigint))
+    {%- elif datepart in months -%}
+        timestamp_micros(unix_micros(cast(add_months(cast({{ ts }} as date), cast(({{ interval }}) * {{ months[datepart] }} as int)) as timestamp))
+                         + (unix_micros({{ ts }}) - unix_micros(cast(cast({{ ts }} as date) as timestamp))))
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("dateadd: no Spark form for datepart '" ~ datepart ~ "'") }}
+    {%- endif -%}
 {%- endmacro %}

@@ -267,6 +267,6 @@ problems as (
 select
     kpi, grain, period_start, period_start_utc, scope_type, scope_id,
     count(distinct problem) as problem_count,
-    {{ dbt.listagg('distinct problem', "'; '", 'order by problem') }} as certification_reason
+    {{ ccq.sorted_distinct_list('problem', "'; '") }} as certification_reason
 from problems
 group by kpi, grain, period_start, period_start_utc, scope_type, scope_id

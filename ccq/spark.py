@@ -1,0 +1,184 @@
+"""The warehouse on Apache Spark (dbt-spark, `method: session`): the Spark session dbt runs in.
+
+dbt-spark's session method asks `SparkSession.builder.getOrCreate()` for a session on every
+statement, so dbt runs in this process, inside the session made here (`run_dbt`). The session
+is where the engine's side of the project lives, as ccq.warehouse_plugin is for DuckDB:
+
+1. **Where.** The master, the warehouse folder and the metastore are configuration:
+   CCQ_SPARK_MASTER (default `local[*]`), CCQ_SPARK_WAREHOUSE (default
+   `<CCQ_HOME>/spark/warehouse`) and an embedded Derby metastore in `<CCQ_HOME>/spark/`
+   (CCQ_SPARK_METASTORE_URL for a shared one). On a cluster, these are a master URL and a
+   shared warehouse location (docs/scale-out.md). Tables are parquet: Delta and Iceberg fetch
+   jars at run time.
+2. **The personal-data key**, for `spark__hash_pii`: HMAC's padded keys as session variables,
+   bound as parameters, never in SQL text; without a key, an error variable the macro raises.
+3. **Python functions the SQL calls**: staffing by Erlang C and A (ccq.staffing), the same
+   code DuckDB calls (ccq.warehouse_plugin).
+
+Importing this module imports neither pyspark nor dbt: both load on first use.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from ccq.pii import ERROR_VARIABLE, IPAD_VARIABLE, OPAD_VARIABLE, PiiKeyError, hmac_pads, load_key
+from ccq.settings import DBT_PROJECT_DIR, ccq_home
+from ccq.staffing.erlang import required_agents_of_columns
+
+DEFAULT_MASTER = "local[*]"
+
+
+def spark_home() -> Path:
+    return ccq_home() / "spark"
+
+
+def session_config() -> dict[str, str]:
+    """The Spark settings of this installation (environment, else defaults under CCQ_HOME)."""
+    root = spark_home()
+    warehouse = os.environ.get("CCQ_SPARK_WAREHOUSE") or str(root / "warehouse")
+    metastore = os.environ.get("CCQ_SPARK_METASTORE_URL") or (
+        f"jdbc:derby:;databaseName={root / 'metastore_db'};create=true")
+    return {
+        "spark.master": os.environ.get("CCQ_SPARK_MASTER") or DEFAULT_MASTER,
+        "spark.app.name": "ccq",
+        "spark.sql.warehouse.dir": warehouse,
+        "spark.hadoop.javax.jdo.option.ConnectionURL": metastore,
+        # Derby writes derby.log into the working directory unless told where.
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={root}",
+        # The warehouse's timestamps are UTC, as DuckDB's profile sets TimeZone: UTC.
+        "spark.sql.session.timeZone": "UTC",
+        # dbt-spark sets it too (Spark 3 behaviour: x / 0 is null, as in DuckDB).
+        "spark.sql.ansi.enabled": "false",
+        "spark.sql.sources.default": "parquet",
+        "spark.sql.shuffle.partitions": os.environ.get("CCQ_SPARK_SHUFFLE_PARTITIONS", "8"),
+        "spark.ui.enabled": "false",
+        # Spark's default, pinned: DuckDB reads INT96 as a plain TIMESTAMP (UTC wall clock), the
+        # type of the warehouse's own timestamps, so the marts publish unchanged.
+        "spark.sql.parquet.outputTimestampType": "INT96",
+    }
+
+
+def session():
+    """The process's Spark session, made once with this installation's settings, the personal-data
+    variables and the functions the models call."""
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None and active.conf.get("spark.app.name", "") == "ccq":
+        return active
+    spark_home().mkdir(parents=True, exist_ok=True)
+    # The Python workers of the functions run this interpreter, which has ccq (not `python3`).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder
+    for key, value in session_config().items():
+        builder = builder.config(key, value)
+    spark = builder.enableHiveSupport().getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    _install_pii_key(spark)
+    _register_functions(spark)
+    return spark
+
+
+def _install_pii_key(spark) -> None:
+    for name in (IPAD_VARIABLE, OPAD_VARIABLE):
+        spark.sql(f"DECLARE OR REPLACE VARIABLE {name} BINARY")
+    spark.sql(f"DECLARE OR REPLACE VARIABLE {ERROR_VARIABLE} STRING")
+    try:
+        ipad, opad = hmac_pads(load_key())
+    except PiiKeyError as e:
+        spark.sql(f"SET VAR {ERROR_VARIABLE} = :reason", args={"reason": f"hash_pii: {e}"})
+        return
+    spark.sql(f"SET VAR {IPAD_VARIABLE} = :pad", args={"pad": bytearray(ipad)})
+    spark.sql(f"SET VAR {OPAD_VARIABLE} = :pad", args={"pad": bytearray(opad)})
+
+
+def _required_agents(model: pd.Series, calls: pd.Series, aht: pd.Series, interval: pd.Series,
+                     threshold: pd.Series, target: pd.Series, cap: pd.Series, patience: pd.Series) -> pd.Series:
+    required = required_agents_of_columns(model, calls, aht, interval, threshold, target, cap, patience)
+    return pd.Series(required).round().astype("Int64")
+
+
+def _register_functions(spark) -> None:
+    from pyspark.sql.functions import pandas_udf
+
+    spark.udf.register("ccq_required_agents", pandas_udf(_required_agents, "bigint"))
+
+
+# What the models read that the loader writes: the raw extracts and the load audit.
+SOURCE_SCHEMAS = ("raw", "audit")
+
+
+def ship_sources(warehouse: Path) -> dict[str, int]:
+    """Copy the loader's tables (SOURCE_SCHEMAS) from the DuckDB warehouse into Spark tables of
+    the same names, as parquet: the rows read per table. Timestamps become Spark's TIMESTAMP
+    (the session is UTC), which the models expect, not the TIMESTAMP_NTZ parquet reads as."""
+    import duckdb
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import TimestampNTZType
+
+    spark = session()
+    folder = spark_home() / "shipped"
+    folder.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables where table_schema in ? "
+            "order by 1, 2", [list(SOURCE_SCHEMAS)]).fetchall()
+        for schema in SOURCE_SCHEMAS:
+            spark.sql(f"create database if not exists {schema}")
+        for schema, table in tables:
+            file = folder / f"{schema}.{table}.parquet"
+            con.execute(f'copy "{schema}"."{table}" to \'{file}\' (format parquet)')
+            frame = spark.read.parquet(str(file))
+            frame = frame.select(*[F.col(f.name).cast("timestamp").alias(f.name)
+                                   if isinstance(f.dataType, TimestampNTZType) else F.col(f.name)
+                                   for f in frame.schema.fields])
+            frame.write.mode("overwrite").format("parquet").saveAsTable(f"{schema}.{table}")
+            counts[f"{schema}.{table}"] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+    return counts
+
+
+def table_files(schema: str, table: str) -> str:
+    """The parquet files of a Spark table of this installation, as a glob DuckDB reads."""
+    spark = session()
+    location = spark.sql(f"describe table extended {schema}.{table}").where("col_name = 'Location'").first()[1]
+    return location.removeprefix("file:") + "/*.parquet"
+
+
+def run_dbt(args: list[str]):
+    """dbt, in this process and its Spark session (`--target spark`): a dbtRunnerResult.
+
+    Every model is built whole (`--full-refresh`): the incremental strategies delete rows,
+    which parquet tables cannot."""
+    session()
+    from dbt.cli.main import dbtRunner
+
+    full_refresh = ["--full-refresh"] if args and args[0] in ("build", "run") else []
+    return dbtRunner().invoke([*args, *full_refresh, "--target", "spark", "--project-dir", str(DBT_PROJECT_DIR),
+                               "--profiles-dir", str(DBT_PROJECT_DIR)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m ccq.spark [--ship] <dbt command and options>`: dbt on Spark in this session;
+    --ship first copies the loader's tables from the DuckDB warehouse of CCQ_HOME."""
+    from ccq.settings import Paths
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--ship"]:
+        argv = argv[1:]
+        for table, rows in ship_sources(Paths(ccq_home()).warehouse).items():
+            print(f"shipped {table}: {rows:,} rows", flush=True)
+    if not argv:
+        return 0
+    result = run_dbt(argv)
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
