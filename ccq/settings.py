@@ -27,10 +27,23 @@ DEFAULT_HOME = PROJECT_ROOT / ".ccq"
 MEMORY_LIMIT = os.environ.get("CCQ_DUCKDB_MEMORY_LIMIT", "4GB")
 
 
+ENGINES = ("duckdb", "spark")
+
+
+def engine() -> str:
+    """The engine dbt builds the warehouse on: CCQ_ENGINE (`ccq --engine`), default duckdb."""
+    return os.environ.get("CCQ_ENGINE") or "duckdb"
+
+
 def spark_python() -> Path:
     """The interpreter of the Spark engine (ccq.spark runs in it): an environment of its own with
     dbt-spark and pyspark (`./dev` makes .venv-spark), as on a cluster; CCQ_SPARK_PYTHON names another."""
     return Path(os.environ.get("CCQ_SPARK_PYTHON") or PROJECT_ROOT / ".venv-spark" / "bin" / "python")
+
+
+def spark_dbt_executable() -> Path:
+    """dbt on Spark as the pipeline runs it (ccq.spark.dbt_main), beside that interpreter."""
+    return spark_python().parent / "ccq-spark-dbt"
 
 
 @dataclass(frozen=True)

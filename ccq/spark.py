@@ -19,6 +19,7 @@ Importing this module imports neither pyspark nor dbt: both load on first use.
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 import warnings
@@ -57,6 +58,8 @@ def session_config() -> dict[str, str]:
         "spark.sql.sources.default": "parquet",
         "spark.sql.shuffle.partitions": os.environ.get("CCQ_SPARK_SHUFFLE_PARTITIONS", "8"),
         "spark.ui.enabled": "false",
+        # Its progress bars share the terminal with dbt's event stream, which Dagster parses.
+        "spark.ui.showConsoleProgress": "false",
         # Spark's default, pinned: DuckDB reads INT96 as a plain TIMESTAMP (UTC wall clock), the
         # type of the warehouse's own timestamps, so the marts publish unchanged.
         "spark.sql.parquet.outputTimestampType": "INT96",
@@ -151,34 +154,76 @@ def table_files(schema: str, table: str) -> str:
     return location.removeprefix("file:") + "/*.parquet"
 
 
-def run_dbt(args: list[str]):
-    """dbt, in this process and its Spark session (`--target spark`): a dbtRunnerResult.
+# What the product reads from the warehouse once dbt has built it (the publish, the digests,
+# `ccq status`): these schemas' tables come back from Spark after each build.
+SERVED_SCHEMAS = ("marts", "reference", "restricted")
 
-    Every model is built whole (`--full-refresh`): the incremental strategies delete rows,
-    which parquet tables cannot."""
+
+def import_built_tables(warehouse: Path, run_results: dict) -> list[str]:
+    """Copy into the DuckDB warehouse the tables of SERVED_SCHEMAS that a dbt invocation on Spark
+    built (its run_results.json), read from their parquet files: the publish, the digests and
+    `ccq status` read them there, on either engine. Views (none in these schemas) stay on Spark."""
+    import duckdb
+
+    from ccq.ingest import ensure_warehouse
+
+    built = sorted({r["relation_name"] for r in run_results.get("results", [])
+                    if r.get("status") == "success" and r.get("relation_name")
+                    and r["unique_id"].split(".")[0] in ("model", "seed")})
+    imported = []
+    spark = session()
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_warehouse(con)
+        for relation in built:
+            schema, table = (part.strip("`") for part in relation.split(".")[-2:])
+            if schema not in SERVED_SCHEMAS:
+                continue
+            if spark.catalog.getTable(f"{schema}.{table}").tableType == "VIEW":
+                continue
+            con.execute(f'create schema if not exists "{schema}"')
+            con.execute(f'create or replace table "{schema}"."{table}" as select * from read_parquet(?)',
+                        [table_files(schema, table)])
+            imported.append(f"{schema}.{table}")
+    return imported
+
+
+def dbt_main(argv: list[str] | None = None) -> int:
+    """`ccq-spark-dbt <dbt command and options>` (or `python -m ccq.spark ...`): dbt on Spark, in
+    this process's session, `--target spark` on this project unless told otherwise. The dbt
+    executable of the pipeline on Spark (orchestration.resources, CCQ_ENGINE=spark), usable by
+    hand too. A build (build, run, seed) first ships the loader's tables from the DuckDB
+    warehouse of CCQ_HOME, builds every model whole (`--full-refresh`: the incremental
+    strategies delete rows, which parquet tables cannot) and copies the served tables back into
+    the DuckDB warehouse when it ends, so what follows a build (the checks' records, the
+    certification, the publish) is the same on both engines. Its own messages go to stderr:
+    stdout is dbt's event stream."""
+    from ccq.settings import Paths
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    for option, value in (("--target", "spark"), ("--project-dir", str(DBT_PROJECT_DIR)),
+                          ("--profiles-dir", str(DBT_PROJECT_DIR))):
+        if option not in args:
+            args += [option, value]
+    warehouse = Paths(ccq_home()).warehouse
+    building = bool(args) and args[0] in ("build", "run", "seed")
+    if building:
+        for table, rows in ship_sources(warehouse).items():
+            print(f"ccq: shipped {table} to Spark: {rows:,} rows", file=sys.stderr, flush=True)
+        if "--full-refresh" not in args:
+            args.append("--full-refresh")
     session()
     from dbt.cli.main import dbtRunner
 
-    full_refresh = ["--full-refresh"] if args and args[0] in ("build", "run") else []
-    return dbtRunner().invoke([*args, *full_refresh, "--target", "spark", "--project-dir", str(DBT_PROJECT_DIR),
-                               "--profiles-dir", str(DBT_PROJECT_DIR)])
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m ccq.spark [--ship] <dbt command and options>`: dbt on Spark in this session;
-    --ship first copies the loader's tables from the DuckDB warehouse of CCQ_HOME."""
-    from ccq.settings import Paths
-
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["--ship"]:
-        argv = argv[1:]
-        for table, rows in ship_sources(Paths(ccq_home()).warehouse).items():
-            print(f"shipped {table}: {rows:,} rows", flush=True)
-    if not argv:
-        return 0
-    result = run_dbt(argv)
-    return 0 if result.success else 1
+    result = dbtRunner().invoke(args)
+    if building and result.result is not None:
+        # Where this dbt wrote run_results.json: the option, else DBT_TARGET_PATH (dagster-dbt's way).
+        target = Path(args[args.index("--target-path") + 1] if "--target-path" in args
+                      else os.environ.get("DBT_TARGET_PATH") or DBT_PROJECT_DIR / "target")
+        run_results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
+        imported = import_built_tables(warehouse, run_results)
+        print(f"ccq: {len(imported)} served tables copied into the DuckDB warehouse", file=sys.stderr, flush=True)
+    return 0 if result.success else (2 if result.exception is not None else 1)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(dbt_main())

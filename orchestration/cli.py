@@ -12,7 +12,8 @@
     ccq generate  write demo extracts into the landing folder only
     ccq contract  the raw contract as a readable page
 
-Where the working data lives: --home, else $CCQ_HOME, else .ccq/ in the project.
+Where the working data lives: --home, else $CCQ_HOME, else .ccq/ in the project. What dbt builds the
+warehouse on: --engine, else $CCQ_ENGINE, else the embedded DuckDB (spark: docs/scale-out.md).
 
 This module parses and checks the options; orchestration/commands.py does the work. A bad option
 or argument is one line naming it and what is allowed, exit code 2; an error inside a command is
@@ -21,6 +22,7 @@ one line `ccq <command>: <message>`, exit code 1; never a traceback or a usage b
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -28,6 +30,7 @@ from types import SimpleNamespace
 
 import click
 
+from ccq.settings import ENGINES, spark_dbt_executable
 from orchestration import commands
 from orchestration.commands import UsageError
 
@@ -131,15 +134,22 @@ def _formats() -> list[str]:
 def _run(name: str, ctx: click.Context, **options) -> int:
     """Call commands.cmd_<name> with the options as one namespace (looked up when called, so a
     test can stand in for a command)."""
+    if ctx.obj.get("engine"):
+        os.environ["CCQ_ENGINE"] = ctx.obj["engine"]
     args = SimpleNamespace(home=ctx.obj["home"], command=name, **options)
     return int(getattr(commands, f"cmd_{name}")(args) or 0)
 
 
 @click.group(help=__doc__.split("\n\n")[0], context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", help="working data folder (default: $CCQ_HOME, else .ccq in the project)")
+@click.option("--engine", type=click.Choice(ENGINES), help="what dbt builds the warehouse on (default: $CCQ_ENGINE, else "
+                                                         "duckdb); spark: docs/scale-out.md")
 @click.pass_context
-def cli(ctx: click.Context, home: str | None):
-    ctx.obj = {"home": home}
+def cli(ctx: click.Context, home: str | None, engine: str | None):
+    if engine == "spark" and not spark_dbt_executable().is_file():
+        raise click.UsageError(f"--engine spark: the Spark engine's environment is missing ({spark_dbt_executable()}); "
+                               "./dev test makes .venv-spark, or set CCQ_SPARK_PYTHON")
+    ctx.obj = {"home": home, "engine": engine}
 
 
 def _size_options(f):

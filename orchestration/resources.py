@@ -15,7 +15,7 @@ from packaging.version import Version
 
 from ccq.ingest import ensure_warehouse
 from ccq.fingerprint import files_fingerprint, manifest_stale, remember_manifest
-from ccq.settings import DBT_PROJECT_DIR, Paths, ccq_home
+from ccq.settings import DBT_PROJECT_DIR, Paths, ccq_home, engine, spark_dbt_executable
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # The dbt beside this Python, so an unactivated virtualenv needs nothing on PATH.
@@ -43,6 +43,15 @@ class DbtResource(DbtCliResource):
     def _initialize_dbt_core_adapter(self, args):
         return None
 
+    def cli(self, args, **kwargs):
+        # The engine is the process's CCQ_ENGINE when dbt runs, as the working folder is its
+        # CCQ_HOME: on Spark, dbt is ccq.spark's (its environment, `--target spark`; the same pins).
+        if engine() == "spark" and self.target != "spark":
+            spark = DbtResource(project_dir=self.project_dir, profiles_dir=self.profiles_dir,
+                                dbt_executable=str(spark_dbt_executable()), target="spark")
+            return spark.cli(args, **kwargs)
+        return super().cli(args, **kwargs)
+
 
 def dbt_resource() -> DbtCliResource:
     return DbtResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
@@ -54,7 +63,9 @@ def prepare_manifest() -> None:
     start, and `dagster dev` on every code load; no import parses."""
     fingerprint = files_fingerprint()
     if manifest_stale(dbt_project.manifest_path, fingerprint):
-        dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+        # The asset graph is the same on both engines: parsed with the embedded one.
+        DbtResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE, target="duckdb").cli(
+            ["parse", "--quiet"], target_path=dbt_project.target_path).wait()
         remember_manifest(fingerprint)
 
 

@@ -38,7 +38,7 @@ SLOW = {"test_redelivery_withdrawn.py", "test_app_e2e.py",
 # started last, it ran long after the other worker had finished.
 MEASURED_SECONDS = {"operations": 160, "agent_names": 70, "hand_built": 60, "app_e2e": 55,
                     "test_redelivery_withdrawn.py": 50, "faulty": 40, "asterisk": 35, "freeswitch": 35,
-                    "amazon_connect": 33, "unconfigured_queues": 30, "incremental": 85, "spark": 150}
+                    "amazon_connect": 33, "unconfigured_queues": 30, "incremental": 85, "spark": 380}
 
 
 def _scheduling_unit(item) -> str:

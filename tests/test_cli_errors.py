@@ -188,3 +188,11 @@ def test_refresh_with_nothing_to_load(tmp_path, warehouse):
     assert str(home / "landing") in r.stdout
     assert "<table>/<table>_<YYYY-MM-DD>.csv" in r.stdout and "ccq ingest" in r.stdout
     assert not list((home / "publish").glob("ccq-*.duckdb")), "nothing was built or published"
+
+
+def test_engine_option(capsys, env, monkeypatch):
+    monkeypatch.setenv("CCQ_SPARK_PYTHON", "/nowhere/bin/python")
+    assert one_line(*run(capsys, "--engine", "spark", "status")) == (
+        "ccq: --engine spark: the Spark engine's environment is missing (/nowhere/bin/ccq-spark-dbt); "
+        "./dev test makes .venv-spark, or set CCQ_SPARK_PYTHON")
+    assert one_line(*run(capsys, "--engine", "sparky", "status")) == "ccq: --engine 'sparky' is not one of 'duckdb', 'spark'"
