@@ -1,7 +1,7 @@
 """The warehouse on Apache Spark (dbt-spark, `method: session`): the Spark session dbt runs in.
 
 dbt-spark's session method asks `SparkSession.builder.getOrCreate()` for a session on every
-statement, so dbt runs in this process, inside the session made here (`run_dbt`). The session
+statement, so dbt runs in this process, inside the session made here (`dbt_main`). The session
 is where the engine's side of the project lives, as ccq.warehouse_plugin is for DuckDB:
 
 1. **Where.** The master, the warehouse folder and the metastore are configuration:
@@ -113,36 +113,43 @@ def _register_functions(spark) -> None:
     spark.udf.register("ccq_required_agents", pandas_udf(_required_agents, "bigint"))
 
 
-# What the models read that the loader writes: the raw extracts and the load audit.
+# What the models read that the loader writes: every raw extract, and the audit tables the models
+# declare as sources (models/staging/audit/_audit__sources.yml). The quarantine and the ingested
+# source lines, which hold personal data in clear, stay in DuckDB.
 SOURCE_SCHEMAS = ("raw", "audit")
+AUDIT_SOURCES = ("check_results", "ingested_queues", "ingested_sites", "load_files")
 
 
 def ship_sources(warehouse: Path) -> dict[str, int]:
-    """Copy the loader's tables (SOURCE_SCHEMAS) from the DuckDB warehouse into Spark tables of
-    the same names, as parquet: the rows read per table. Timestamps become Spark's TIMESTAMP
+    """Copy the loader's tables the models read from the DuckDB warehouse into Spark tables of
+    the same names, as parquet: the rows copied per table. Timestamps become Spark's TIMESTAMP
     (the session is UTC), which the models expect, not the TIMESTAMP_NTZ parquet reads as."""
     import duckdb
     from pyspark.sql import functions as F
     from pyspark.sql.types import TimestampNTZType
 
     spark = session()
-    folder = spark_home() / "shipped"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = spark_home() / "shipping"
     counts: dict[str, int] = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = con.execute(
+        tables = [(schema, table) for schema, table in con.execute(
             "select table_schema, table_name from information_schema.tables where table_schema in ? "
             "order by 1, 2", [list(SOURCE_SCHEMAS)]).fetchall()
+            if schema == "raw" or table in AUDIT_SOURCES]
         for schema in SOURCE_SCHEMAS:
             spark.sql(f"create database if not exists {schema}")
         for schema, table in tables:
+            folder.mkdir(parents=True, exist_ok=True)
             file = folder / f"{schema}.{table}.parquet"
-            con.execute(f'copy "{schema}"."{table}" to \'{file}\' (format parquet)')
-            frame = spark.read.parquet(str(file))
-            frame = frame.select(*[F.col(f.name).cast("timestamp").alias(f.name)
-                                   if isinstance(f.dataType, TimestampNTZType) else F.col(f.name)
-                                   for f in frame.schema.fields])
-            frame.write.mode("overwrite").format("parquet").saveAsTable(f"{schema}.{table}")
+            try:
+                con.execute(f'copy "{schema}"."{table}" to \'{file}\' (format parquet)')
+                frame = spark.read.parquet(str(file))
+                frame = frame.select(*[F.col(f.name).cast("timestamp").alias(f.name)
+                                       if isinstance(f.dataType, TimestampNTZType) else F.col(f.name)
+                                       for f in frame.schema.fields])
+                frame.write.mode("overwrite").format("parquet").saveAsTable(f"{schema}.{table}")
+            finally:
+                file.unlink(missing_ok=True)
             counts[f"{schema}.{table}"] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
     return counts
 
@@ -161,29 +168,34 @@ SERVED_SCHEMAS = ("marts", "reference", "restricted")
 
 def import_built_tables(warehouse: Path, run_results: dict) -> list[str]:
     """Copy into the DuckDB warehouse the tables of SERVED_SCHEMAS that a dbt invocation on Spark
-    built (its run_results.json), read from their parquet files: the publish, the digests and
-    `ccq status` read them there, on either engine. Views (none in these schemas) stay on Spark."""
+    built (its run_results.json: models and seeds), read from their parquet files: the publish,
+    the digests and `ccq status` read them there, on either engine. Spark keeps decimal
+    arithmetic where DuckDB divides into doubles: decimal columns come back as doubles, the
+    type the app reads on DuckDB."""
     import duckdb
 
     from ccq.ingest import ensure_warehouse
 
-    built = sorted({r["relation_name"] for r in run_results.get("results", [])
-                    if r.get("status") == "success" and r.get("relation_name")
-                    and r["unique_id"].split(".")[0] in ("model", "seed")})
+    built = {r["unique_id"].split(".")[-1] for r in run_results.get("results", [])
+             if r.get("status") == "success" and r["unique_id"].split(".")[0] in ("model", "seed")}
     imported = []
     spark = session()
     with duckdb.connect(str(warehouse)) as con:
         ensure_warehouse(con)
-        for relation in built:
-            schema, table = (part.strip("`") for part in relation.split(".")[-2:])
-            if schema not in SERVED_SCHEMAS:
+        for schema in SERVED_SCHEMAS:
+            if not spark.catalog.databaseExists(schema):
                 continue
-            if spark.catalog.getTable(f"{schema}.{table}").tableType == "VIEW":
-                continue
-            con.execute(f'create schema if not exists "{schema}"')
-            con.execute(f'create or replace table "{schema}"."{table}" as select * from read_parquet(?)',
-                        [table_files(schema, table)])
-            imported.append(f"{schema}.{table}")
+            for table in spark.catalog.listTables(schema):
+                if table.name not in built or table.tableType == "VIEW":
+                    continue
+                files = table_files(schema, table.name)
+                columns = con.execute("describe select * from read_parquet(?)", [files]).fetchall()
+                select = ", ".join(f'cast("{c[0]}" as double) as "{c[0]}"' if c[1].startswith("DECIMAL") else f'"{c[0]}"'
+                                   for c in columns)
+                con.execute(f'create schema if not exists "{schema}"')
+                con.execute(f'create or replace table "{schema}"."{table.name}" as select {select} from read_parquet(?)',
+                            [files])
+                imported.append(f"{schema}.{table.name}")
     return imported
 
 
@@ -202,7 +214,7 @@ def dbt_main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     for option, value in (("--target", "spark"), ("--project-dir", str(DBT_PROJECT_DIR)),
                           ("--profiles-dir", str(DBT_PROJECT_DIR))):
-        if option not in args:
+        if _option(args, option) is None:
             args += [option, value]
     warehouse = Paths(ccq_home()).warehouse
     building = bool(args) and args[0] in ("build", "run", "seed")
@@ -216,13 +228,24 @@ def dbt_main(argv: list[str] | None = None) -> int:
 
     result = dbtRunner().invoke(args)
     if building and result.result is not None:
-        # Where this dbt wrote run_results.json: the option, else DBT_TARGET_PATH (dagster-dbt's way).
-        target = Path(args[args.index("--target-path") + 1] if "--target-path" in args
-                      else os.environ.get("DBT_TARGET_PATH") or DBT_PROJECT_DIR / "target")
+        # Where this dbt wrote run_results.json: the option, else DBT_TARGET_PATH (dagster-dbt's
+        # way), else the project's; a relative path is the project folder's, as dbt has it.
+        target = Path(_option(args, "--target-path") or os.environ.get("DBT_TARGET_PATH") or "target")
+        target = target if target.is_absolute() else Path(_option(args, "--project-dir") or DBT_PROJECT_DIR) / target
         run_results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
         imported = import_built_tables(warehouse, run_results)
         print(f"ccq: {len(imported)} served tables copied into the DuckDB warehouse", file=sys.stderr, flush=True)
     return 0 if result.success else (2 if result.exception is not None else 1)
+
+
+def _option(args: list[str], name: str) -> str | None:
+    """The value of a dbt option given as `--name value` or `--name=value`."""
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 if __name__ == "__main__":

@@ -46,7 +46,8 @@ class DbtResource(DbtCliResource):
     def cli(self, args, **kwargs):
         # The engine is the process's CCQ_ENGINE when dbt runs, as the working folder is its
         # CCQ_HOME: on Spark, dbt is ccq.spark's (its environment, `--target spark`; the same pins).
-        if engine() == "spark" and self.target != "spark":
+        # A resource that names its target (the parse: target duckdb) keeps it.
+        if engine() == "spark" and self.target is None:
             spark = DbtResource(project_dir=self.project_dir, profiles_dir=self.profiles_dir,
                                 dbt_executable=str(spark_dbt_executable()), target="spark")
             return spark.cli(args, **kwargs)

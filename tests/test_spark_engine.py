@@ -39,11 +39,13 @@ RUN_COLUMNS = {"as_of"}
 
 
 @pytest.fixture(scope="module")
-def spark_home(tmp_path_factory):
+def spark_home(hand_built, tmp_path_factory):
     if shutil.which("java") is None or not spark_dbt_executable().is_file():
         pytest.fail("the Spark engine needs Java 17 and its environment: ./dev test installs both")
     home = tmp_path_factory.mktemp("spark_home")
     shutil.copytree(FIXTURES / "hand_calls" / "landing", home / "landing")
+    # The DuckDB run's personal-data key: the pseudonyms of both runs must be the same.
+    shutil.copytree(hand_built[0].secrets, home / "secrets")
     env = {**os.environ, "CCQ_NOW": HAND_BUILT_NOW, "CCQ_SPARK_MASTER": "local[2]",
            "CCQ_SPARK_SHUFFLE_PARTITIONS": "2"}
     for name in ("CCQ_HOME", "CCQ_DUCKDB_PATH", "DAGSTER_HOME", "CCQ_ENGINE"):
@@ -103,6 +105,27 @@ def test_the_certification_read_the_checks_spark_ran(spark_home, hand_built):
     with duckdb.connect(str(hand_built[0].warehouse), read_only=True) as con:
         on_duckdb = con.execute(sql).fetchall()
     assert len(on_spark) > 250 and on_spark == on_duckdb
+
+
+SERVED = ("select table_schema, table_name, column_name from information_schema.columns "
+          "where table_schema in ('marts', 'reference', 'restricted') order by all")
+
+
+def test_every_served_table_comes_back_with_the_same_columns_and_pseudonyms(spark_home, hand_built):
+    """What the publish, the digests and `ccq status` read: every table of the served schemas
+    (the seeds' reference tables too), with DuckDB's columns; the keyed hashes are the same."""
+    paths, _, _ = spark_home
+    legs = "select contact_id, queue_leg, caller_number_hash, customer_id_hash from marts.fct_queue_legs order by all"
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        spark_columns, spark_legs = con.execute(SERVED).fetchall(), con.execute(legs).fetchall()
+        decimals = con.execute("select count(*) from information_schema.columns where data_type like 'DECIMAL%' "
+                               "and table_schema in ('marts', 'reference', 'restricted')").fetchone()[0]
+    with duckdb.connect(str(hand_built[0].warehouse), read_only=True) as con:
+        duck_columns, duck_legs = con.execute(SERVED).fetchall(), con.execute(legs).fetchall()
+    assert spark_columns == duck_columns and len(spark_columns) > 500
+    assert decimals == 0
+    assert spark_legs == duck_legs and len(spark_legs) == 14
+    assert all(len(row[2]) == 64 for row in spark_legs)
 
 
 def test_every_unit_test_passes_on_spark(spark_home):

@@ -59,6 +59,7 @@
     {{ dbt.listagg('distinct ' ~ column, separator, 'order by ' ~ column) }}
 {%- endmacro %}
 
+{#- collect_set skips nulls; a group of nulls only gives null, as listagg does, not ''. -#}
 {% macro spark__sorted_distinct_list(column, separator) -%}
-    array_join(array_sort(collect_set({{ column }})), {{ separator }})
+    case when count({{ column }}) > 0 then array_join(array_sort(collect_set({{ column }})), {{ separator }}) end
 {%- endmacro %}

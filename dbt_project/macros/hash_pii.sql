@@ -27,7 +27,7 @@
 {% macro spark__hash_pii(column) -%}
     case when ccq_pii_hmac_ipad is null
               then raise_error(coalesce(ccq_pii_key_error,
-                   'hash_pii: no personal-data key in this Spark session; run dbt through ccq.spark.run_dbt, which loads CCQ_PII_KEY or $CCQ_HOME/secrets/pii.key'))
+                   'hash_pii: no personal-data key in this Spark session; run dbt through ccq-spark-dbt (ccq.spark), which loads CCQ_PII_KEY or $CCQ_HOME/secrets/pii.key'))
          when nullif(trim({{ column }}), '') is null then null
          else sha2(concat(ccq_pii_hmac_opad,
                           unhex(sha2(concat(ccq_pii_hmac_ipad, encode(trim({{ column }}), 'UTF-8')), 256))), 256) end

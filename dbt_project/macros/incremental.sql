@@ -259,14 +259,14 @@
       )
 {%- endmacro %}
 
-{#- On Spark every build is a full refresh (ccq.spark.run_dbt passes --full-refresh): parquet
+{#- On Spark every build is a full refresh (ccq-spark-dbt passes --full-refresh): parquet
     tables cannot delete rows, so replace_where and delete+insert have no Spark form, and
     dbt-spark rejects them before it looks at the refresh. They are accepted here for a full
     refresh only; an incremental run on Spark stops with this message (DECISIONLOG 2026-12-07). -#}
 {% macro dbt_spark_validate_get_incremental_strategy(raw_strategy, file_format) %}
     {%- if raw_strategy in ['replace_where', 'delete+insert'] -%}
         {%- if not should_full_refresh() -%}
-            {{ exceptions.raise_compiler_error("incremental_strategy " ~ raw_strategy ~ " has no Spark form: build with --full-refresh (ccq.spark.run_dbt does)") }}
+            {{ exceptions.raise_compiler_error("incremental_strategy " ~ raw_strategy ~ " has no Spark form: build with --full-refresh (ccq-spark-dbt does)") }}
         {%- endif -%}
         {{ return(raw_strategy) }}
     {%- endif -%}

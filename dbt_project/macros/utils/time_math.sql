@@ -7,9 +7,10 @@
     unix_timestamp({{ ts }})
 {%- endmacro %}
 
-{#- unix_timestamp() drops the fraction of a second. -#}
+{#- unix_timestamp() drops the fraction of a second; 1e6 is a double (1000000.0 would be a
+    decimal, and so would every duration computed from it). -#}
 {% macro spark__epoch_seconds(ts) -%}
-    (unix_micros({{ ts }}) / 1000000.0)
+    (unix_micros({{ ts }}) / 1e6)
 {%- endmacro %}
 
 {% macro duckdb__epoch_seconds(ts) -%}
@@ -32,8 +33,9 @@
         dbt.date_trunc('hour', ts)) }}
 {%- endmacro %}
 
+{#- pmod, not div: div truncates toward zero, which would round a time before 1970 up. -#}
 {% macro spark__interval_start(ts, minutes) -%}
-    timestamp_micros(div(unix_micros({{ ts }}), {{ minutes * 60000000 }}) * {{ minutes * 60000000 }})
+    timestamp_micros(unix_micros({{ ts }}) - pmod(unix_micros({{ ts }}), {{ minutes * 60000000 }}L))
 {%- endmacro %}
 
 {% macro duckdb__interval_start(ts, minutes) -%}
