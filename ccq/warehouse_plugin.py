@@ -33,7 +33,6 @@ from dbt_common.exceptions import DbtRuntimeError
 
 from ccq.pii import ERROR_VARIABLE, IPAD_VARIABLE, OPAD_VARIABLE, PiiKeyError, hmac_pads, load_key
 from ccq.settings import MEMORY_LIMIT, dbt_warehouse
-from ccq.staffing.erlang import required_agents_of_columns
 
 
 class Plugin(BasePlugin):
@@ -76,5 +75,9 @@ class Plugin(BasePlugin):
 
 def _required_agents(model: pa.Array, calls: pa.Array, aht: pa.Array, interval: pa.Array, threshold: pa.Array,
                      target: pa.Array, cap: pa.Array, patience: pa.Array) -> pa.Array:
+    # Imported when the staffing model runs, not when dbt starts: scipy costs 0.2 to 0.4 s, paid
+    # otherwise by every dbt invocation of every refresh.
+    from ccq.staffing.erlang import required_agents_of_columns
+
     required = required_agents_of_columns(model, calls, aht, interval, threshold, target, cap, patience)
     return pa.array(required, type=pa.float64(), from_pandas=True).cast(pa.int64())
