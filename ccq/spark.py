@@ -120,17 +120,25 @@ SOURCE_SCHEMAS = ("raw", "audit")
 AUDIT_SOURCES = ("check_results", "ingested_queues", "ingested_sites", "load_files")
 
 
-def ship_sources(warehouse: Path) -> dict[str, int]:
+# The table property that records what a shipped table holds (ship_sources).
+FINGERPRINT_PROPERTY = "ccq.shipped_fingerprint"
+
+
+def ship_sources(warehouse: Path) -> dict[str, tuple[int, bool]]:
     """Copy the loader's tables the models read from the DuckDB warehouse into Spark tables of
-    the same names, as parquet: the rows copied per table. Timestamps become Spark's TIMESTAMP
-    (the session is UTC), which the models expect, not the TIMESTAMP_NTZ parquet reads as."""
+    the same names, as parquet: per table, its rows and whether it was copied. A table whose
+    Spark copy holds the same rows is not copied again: a fingerprint of its columns and rows
+    (count and an order-free sum of row hashes) is kept as a property of the Spark table, so the
+    certification's build after the models' ships only the checks' outcomes, and a refresh that
+    loaded one source ships that source. Timestamps become Spark's TIMESTAMP (the session is
+    UTC), which the models expect, not the TIMESTAMP_NTZ parquet reads as."""
     import duckdb
     from pyspark.sql import functions as F
     from pyspark.sql.types import TimestampNTZType
 
     spark = session()
     folder = spark_home() / "shipping"
-    counts: dict[str, int] = {}
+    shipped: dict[str, tuple[int, bool]] = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = [(schema, table) for schema, table in con.execute(
             "select table_schema, table_name from information_schema.tables where table_schema in ? "
@@ -139,6 +147,10 @@ def ship_sources(warehouse: Path) -> dict[str, int]:
         for schema in SOURCE_SCHEMAS:
             spark.sql(f"create database if not exists {schema}")
         for schema, table in tables:
+            rows, fingerprint = _fingerprint(con, schema, table)
+            if _shipped_fingerprint(spark, schema, table) == fingerprint:
+                shipped[f"{schema}.{table}"] = (rows, False)
+                continue
             folder.mkdir(parents=True, exist_ok=True)
             file = folder / f"{schema}.{table}.parquet"
             try:
@@ -150,8 +162,27 @@ def ship_sources(warehouse: Path) -> dict[str, int]:
                 frame.write.mode("overwrite").format("parquet").saveAsTable(f"{schema}.{table}")
             finally:
                 file.unlink(missing_ok=True)
-            counts[f"{schema}.{table}"] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
-    return counts
+            spark.sql(f"alter table {schema}.{table} set tblproperties ('{FINGERPRINT_PROPERTY}' = '{fingerprint}')")
+            shipped[f"{schema}.{table}"] = (rows, True)
+    return shipped
+
+
+def _fingerprint(con, schema: str, table: str) -> tuple[int, str]:
+    """A DuckDB table's row count and a fingerprint of its columns and rows (digits only)."""
+    import hashlib
+
+    columns = con.execute(f'describe "{schema}"."{table}"').fetchall()
+    rows, row_hashes = con.execute(
+        f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from "{schema}"."{table}" as t').fetchone()
+    shape = hashlib.sha256(repr([(c[0], c[1]) for c in columns]).encode()).hexdigest()[:16]
+    return rows, f"{int(shape, 16)}-{rows}-{row_hashes}"
+
+
+def _shipped_fingerprint(spark, schema: str, table: str) -> str | None:
+    if not spark.catalog.tableExists(f"{schema}.{table}"):
+        return None
+    found = spark.sql(f"show tblproperties {schema}.{table}").where(f"key = '{FINGERPRINT_PROPERTY}'").first()
+    return found["value"] if found else None
 
 
 def table_files(schema: str, table: str) -> str:
@@ -219,8 +250,9 @@ def dbt_main(argv: list[str] | None = None) -> int:
     warehouse = Paths(ccq_home()).warehouse
     building = bool(args) and args[0] in ("build", "run", "seed")
     if building:
-        for table, rows in ship_sources(warehouse).items():
-            print(f"ccq: shipped {table} to Spark: {rows:,} rows", file=sys.stderr, flush=True)
+        for table, (rows, copied) in ship_sources(warehouse).items():
+            said = f"shipped {table} to Spark" if copied else f"{table} unchanged since shipped to Spark"
+            print(f"ccq: {said}: {rows:,} rows", file=sys.stderr, flush=True)
         if "--full-refresh" not in args:
             args.append("--full-refresh")
     session()

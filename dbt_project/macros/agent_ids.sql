@@ -48,8 +48,8 @@
     on ccq.agent_member_join_key(column). -#}
 {% macro agent_id_from_member(column, ids='agent_ids') -%}
     case
-        when nullif(trim({{ column }}), '') is null then null
-        when {{ ccq.agent_value_is_id('trim(' ~ column ~ ')') }} then trim({{ column }})
+        when nullif({{ ccq.trim_text(column) }}, '') is null then null
+        when {{ ccq.agent_value_is_id(ccq.trim_text(column)) }} then {{ ccq.trim_text(column) }}
         else coalesce({{ ids }}.agent_id, {{ ccq.agent_pseudonym(ccq.agent_member_key(column)) }})
     end
 {%- endmacro %}
@@ -58,7 +58,7 @@
     are not hashed: nothing to look up). -#}
 {% macro agent_member_join_key(column) -%}
     case
-        when nullif(trim({{ column }}), '') is not null and not {{ ccq.agent_value_is_id('trim(' ~ column ~ ')') }}
+        when nullif({{ ccq.trim_text(column) }}, '') is not null and not {{ ccq.agent_value_is_id(ccq.trim_text(column)) }}
             then {{ ccq.agent_member_key(column) }}
     end
 {%- endmacro %}
@@ -74,9 +74,9 @@
     select member, max(_loaded_at) as _loaded_at
     from (
         {%- for table in ['acd_queue_events', 'agent_state_events'] %}
-        select trim(agent_id) as member, _loaded_at
+        select {{ ccq.trim_text('agent_id') }} as member, _loaded_at
         from {{ api.Relation.create(database=this.database, schema='raw', identifier=table) }}
-        where nullif(trim(agent_id), '') is not null
+        where nullif({{ ccq.trim_text('agent_id') }}, '') is not null
         {%- if relation is not none %}
           and _file_id in (
               select file_id from {{ load_files }}
@@ -93,7 +93,8 @@
 {#- Spark: Java regular expressions, written out to match RE2's \s (which has no vertical tab),
     and anchored at the very end (\z: Java's $ also matches before a final line break). -#}
 {% macro spark__agent_member_normalised(column) -%}
-    trim(lower(regexp_replace({{ column }}, '[\\t\\n\\f\\r \\p{Z}]+', ' ')))
+    {%- set spaced %}regexp_replace({{ column }}, '[\\t\\n\\f\\r \\p{Z}]+', ' '){% endset %}
+    trim({{ ccq.lower_text(spaced) }})
 {%- endmacro %}
 
 {% macro spark__agent_value_is_id(column) -%}

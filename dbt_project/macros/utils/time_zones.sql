@@ -26,6 +26,18 @@
     timezone('UTC', timezone({{ tz }}, {{ ts }}))
 {%- endmacro %}
 
+{#- A local time that happened twice (the hour the clocks go back) is read at its later offset,
+    standard time, as DuckDB's ICU reads it; Spark (java.time) reads the earlier one. So: take
+    the offset six hours after Spark's reading (no zone changes its clocks twice in six hours),
+    and keep the time it gives when it reads back as the same local time. A time that never
+    happened moves forward by the gap on both engines. -#}
+{% macro spark__local_to_utc(ts, tz) -%}
+    {%- set earlier = 'to_utc_timestamp(' ~ ts ~ ', ' ~ tz ~ ')' -%}
+    {%- set probe = 'timestamp_micros(unix_micros(' ~ earlier ~ ') + 21600000000L)' -%}
+    {%- set later = 'timestamp_micros(unix_micros(' ~ ts ~ ') - (unix_micros(from_utc_timestamp(' ~ probe ~ ', ' ~ tz ~ ')) - unix_micros(' ~ probe ~ ')))' -%}
+    case when from_utc_timestamp({{ later }}, {{ tz }}) = {{ ts }} then {{ later }} else {{ earlier }} end
+{%- endmacro %}
+
 {#- The calendar a row is drawn in: the first of the site time zones that place it (the
     contact's site, then the agent's, ...), else UTC, for a row no site places (an agent missing
     from the roster, a case with neither contact nor agent). The one place the fallback lives. -#}

@@ -34,7 +34,7 @@ named as (
     select site_id from ingested
     {%- for table, column in raw_site_columns %}
     union
-    select distinct nullif(trim({{ column }}), '') as site_id
+    select distinct nullif({{ ccq.trim_text(column) }}, '') as site_id
     from {{ api.Relation.create(database=this.database, schema='raw', identifier=table) }}
     {%- endfor %}
     union

@@ -284,13 +284,12 @@ select
     rule_4,
     mr_signal,
     rule_1 or rule_2 or rule_3 or rule_4 or mr_signal as is_signal,
-    nullif(replace(trim(
-        {{ dbt.concat([
+    {%- set rule_names = dbt.concat([
             "case when rule_1 then 'rule_1 ' else '' end",
             "case when rule_2 then 'rule_2 ' else '' end",
             "case when rule_3 then 'rule_3 ' else '' end",
             "case when rule_4 then 'rule_4 ' else '' end",
             "case when mr_signal then 'mr' else '' end"
-        ]) }}
-    ), ' ', ','), '') as signal_rules
+        ]) %}
+    nullif(replace({{ ccq.trim_text(rule_names) }}, ' ', ','), '') as signal_rules
 from rules

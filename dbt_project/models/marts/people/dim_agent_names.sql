@@ -27,7 +27,7 @@ pseudonymous as (
 logged as (
 
     {%- for table in ['acd_queue_events', 'agent_state_events'] %}
-    select distinct trim(agent_id) as member
+    select distinct {{ ccq.trim_text('agent_id') }} as member
     from {{ source('acd', table) }}
     where _loaded_at in (select _loaded_at from pseudonymous)
     {{ 'union' if not loop.last }}
@@ -49,7 +49,7 @@ members as (
 
 select
     agent_id,
-    nullif(trim(agent_name), '') as display_name,
+    nullif({{ ccq.trim_text('agent_name') }}, '') as display_name,
     'hr_roster' as name_source
 from roster
 union all

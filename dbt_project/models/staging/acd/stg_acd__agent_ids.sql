@@ -81,7 +81,7 @@ roster_names as (
         min(agent_id) as agent_id,
         count(distinct agent_id) as agents
     from roster
-    where nullif(trim(agent_name), '') is not null
+    where nullif({{ ccq.trim_text('agent_name') }}, '') is not null
     group by 1
 
 ),

@@ -16,8 +16,8 @@ renamed as (
         source.event_id,
         {{ ccq.agent_id_from_member('source.agent_id') }} as agent_id,
         source.event_at,
-        upper(trim(source.state)) as state,
-        nullif(upper(trim(source.reason)), '') as reason,
+        {{ ccq.upper_text(ccq.trim_text('source.state')) }} as state,
+        nullif({{ ccq.upper_text(ccq.trim_text('source.reason')) }}, '') as reason,
 
         source._file_id,
         source._loaded_at,

@@ -17,7 +17,7 @@ renamed as (
         {{ hash_pii('customer_id') }} as customer_id_hash,
         opened_at,
         category,
-        upper(trim(status)) as status,
+        {{ ccq.upper_text(ccq.trim_text('status')) }} as status,
         resolved_at,
         updated_at,
 

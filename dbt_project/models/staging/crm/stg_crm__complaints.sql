@@ -10,12 +10,12 @@ renamed as (
 
     select
         complaint_id,
-        nullif(trim(case_id), '') as case_id,
+        nullif({{ ccq.trim_text('case_id') }}, '') as case_id,
         {{ hash_pii('customer_id') }} as customer_id_hash,
-        nullif(trim(contact_id), '') as contact_id,
+        nullif({{ ccq.trim_text('contact_id') }}, '') as contact_id,
         received_at,
         category,
-        upper(trim(severity)) as severity,
+        {{ ccq.upper_text(ccq.trim_text('severity')) }} as severity,
 
         _file_id,
         _loaded_at

@@ -20,7 +20,7 @@ renamed as (
         agent_id,
         created_at,
         contact_reason,
-        upper(trim(wrap_up_code)) as wrap_up_code,
+        {{ ccq.upper_text(ccq.trim_text('wrap_up_code')) }} as wrap_up_code,
 
         _file_id,
         _loaded_at

@@ -11,7 +11,7 @@ renamed as (
     select
         period_month,
         site_id,
-        upper(trim(cost_item)) as cost_item,
+        {{ ccq.upper_text(ccq.trim_text('cost_item')) }} as cost_item,
         amount,
         currency,
 

@@ -14,11 +14,11 @@ renamed as (
         agent_id,
         snapshot_date,
         team_id,
-        nullif(trim(supervisor_id), '') as supervisor_id,
+        nullif({{ ccq.trim_text('supervisor_id') }}, '') as supervisor_id,
         site_id,
         hire_date,
         leave_date,
-        nullif(upper(trim(employment_type)), '') as employment_type,
+        nullif({{ ccq.upper_text(ccq.trim_text('employment_type')) }}, '') as employment_type,
         weekly_hours,
 
         _file_id,

@@ -12,7 +12,7 @@ renamed as (
         response_id,
         question_id,
         team_id,
-        nullif(trim(site_id), '') as site_id,
+        nullif({{ ccq.trim_text('site_id') }}, '') as site_id,
         survey_date,
         score,
 

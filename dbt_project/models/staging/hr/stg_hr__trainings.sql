@@ -12,7 +12,7 @@ renamed as (
         training_id,
         agent_id,
         course_id,
-        nullif(trim(course_name), '') as course_name,
+        nullif({{ ccq.trim_text('course_name') }}, '') as course_name,
         started_at,
         ended_at,
         completed,

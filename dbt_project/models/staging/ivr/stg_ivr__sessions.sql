@@ -19,8 +19,8 @@ renamed as (
         {{ hash_pii('customer_id') }} as customer_id_hash,
         entered_at,
         exited_at,
-        nullif(trim(menu_path), '') as menu_path,
-        upper(trim(outcome)) as outcome,
+        nullif({{ ccq.trim_text('menu_path') }}, '') as menu_path,
+        {{ ccq.upper_text(ccq.trim_text('outcome')) }} as outcome,
 
         {{ dbt.datediff('entered_at', 'exited_at', 'second') }} as duration_seconds,
 

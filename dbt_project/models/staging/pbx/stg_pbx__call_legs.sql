@@ -15,21 +15,21 @@ renamed as (
     select
         leg_id,
         call_id,
-        lower(trim(direction)) as direction,
+        {{ ccq.lower_text(ccq.trim_text('direction')) }} as direction,
         {{ hash_pii('caller_number') }} as caller_number_hash,
         {{ hash_pii('dialled_number') }} as dialled_number_hash,
-        nullif(trim(trunk_id), '') as trunk_id,
+        nullif({{ ccq.trim_text('trunk_id') }}, '') as trunk_id,
         site_id,
-        nullif(trim(agent_id), '') as agent_id,
+        nullif({{ ccq.trim_text('agent_id') }}, '') as agent_id,
         started_at,
         answered_at,
         ended_at,
-        upper(trim(disposition)) as disposition,
+        {{ ccq.upper_text(ccq.trim_text('disposition')) }} as disposition,
 
         {{ dbt.datediff('started_at', 'ended_at', 'second') }} as duration_seconds,
         {{ dbt.datediff('answered_at', 'ended_at', 'second') }} as answered_seconds,
-        upper(trim(disposition)) = 'ANSWERED' as is_answered,
-        upper(trim(disposition)) in ('BUSY', 'CONGESTION', 'FAILED') as is_blocked,
+        {{ ccq.upper_text(ccq.trim_text('disposition')) }} = 'ANSWERED' as is_answered,
+        {{ ccq.upper_text(ccq.trim_text('disposition')) }} in ('BUSY', 'CONGESTION', 'FAILED') as is_blocked,
 
         _file_id,
         _loaded_at

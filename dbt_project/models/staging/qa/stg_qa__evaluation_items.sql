@@ -11,7 +11,7 @@ renamed as (
     select
         evaluation_id,
         item_id,
-        nullif(trim(item_name), '') as item_name,
+        nullif({{ ccq.trim_text('item_name') }}, '') as item_name,
         weight,
         is_critical,
         not_applicable,

@@ -12,7 +12,7 @@ renamed as (
         evaluation_id,
         contact_id,
         agent_id,
-        nullif(trim(evaluator_id), '') as evaluator_id,
+        nullif({{ ccq.trim_text('evaluator_id') }}, '') as evaluator_id,
         form_id,
         evaluated_at,
 

@@ -15,7 +15,7 @@ renamed as (
     select
         survey_id,
         contact_id,
-        nullif(trim(agent_id), '') as agent_id,
+        nullif({{ ccq.trim_text('agent_id') }}, '') as agent_id,
         sent_at,
         responded_at,
         csat_score,

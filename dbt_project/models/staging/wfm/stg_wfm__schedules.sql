@@ -15,7 +15,7 @@ renamed as (
     select
         agent_id,
         schedule_date,
-        upper(trim(activity)) as activity,
+        {{ ccq.upper_text(ccq.trim_text('activity')) }} as activity,
         starts_at,
         ends_at,
         published_at,
