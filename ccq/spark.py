@@ -126,20 +126,18 @@ FINGERPRINT_PROPERTY = "ccq.shipped_fingerprint"
 
 def ship_sources(warehouse: Path) -> dict[str, tuple[int, bool]]:
     """Copy the loader's tables the models read from the DuckDB warehouse into Spark tables of
-    the same names, as parquet: per table, its rows and whether it was copied. A table whose
+    the same names, as parquet: per table, its rows and whether it was copied. The rows go as
+    Arrow batches through this process (the driver), so no file need be shared with the
+    executors: on a cluster, as locally, only the warehouse location is storage. A table whose
     Spark copy holds the same rows is not copied again: a fingerprint of its columns and rows
     (count and an order-free sum of row hashes) is kept as a property of the Spark table, so the
     certification's build after the models' ships only the checks' outcomes, and a refresh that
-    loaded one source ships that source. Timestamps become Spark's TIMESTAMP (the session is
-    UTC), which the models expect, not the TIMESTAMP_NTZ parquet reads as."""
+    loaded one source ships that source."""
     import duckdb
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import TimestampNTZType
 
     spark = session()
-    folder = spark_home() / "shipping"
     shipped: dict[str, tuple[int, bool]] = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with _warehouse(warehouse, read_only=True) as con:
         tables = [(schema, table) for schema, table in con.execute(
             "select table_schema, table_name from information_schema.tables where table_schema in ? "
             "order by 1, 2", [list(SOURCE_SCHEMAS)]).fetchall()
@@ -151,20 +149,54 @@ def ship_sources(warehouse: Path) -> dict[str, tuple[int, bool]]:
             if _shipped_fingerprint(spark, schema, table) == fingerprint:
                 shipped[f"{schema}.{table}"] = (rows, False)
                 continue
-            folder.mkdir(parents=True, exist_ok=True)
-            file = folder / f"{schema}.{table}.parquet"
-            try:
-                con.execute(f'copy "{schema}"."{table}" to \'{file}\' (format parquet)')
-                frame = spark.read.parquet(str(file))
-                frame = frame.select(*[F.col(f.name).cast("timestamp").alias(f.name)
-                                       if isinstance(f.dataType, TimestampNTZType) else F.col(f.name)
-                                       for f in frame.schema.fields])
-                frame.write.mode("overwrite").format("parquet").saveAsTable(f"{schema}.{table}")
-            finally:
-                file.unlink(missing_ok=True)
+            batches = con.sql(f'select * from "{schema}"."{table}"').to_arrow_reader(SHIP_BATCH_ROWS)
+            mode = "overwrite"
+            for batch in _nonempty(batches):
+                _spark_frame(spark, batch).write.mode(mode).format("parquet").saveAsTable(f"{schema}.{table}")
+                mode = "append"
             spark.sql(f"alter table {schema}.{table} set tblproperties ('{FINGERPRINT_PROPERTY}' = '{fingerprint}')")
             shipped[f"{schema}.{table}"] = (rows, True)
     return shipped
+
+
+# Rows per Arrow batch the driver hands Spark: the memory a shipping holds at once is one batch.
+SHIP_BATCH_ROWS = 500_000
+
+
+def _nonempty(batches):
+    """The reader's record batches, or one empty batch (an empty table still gets its columns)."""
+    import pyarrow as pa
+
+    empty = True
+    for batch in batches:
+        empty = False
+        yield batch
+    if empty:
+        yield pa.RecordBatch.from_pylist([], schema=batches.schema)
+
+
+def _spark_frame(spark, batch):
+    """A DuckDB record batch as a Spark DataFrame; DuckDB's timestamps (UTC wall clock) become
+    Spark's TIMESTAMP in the UTC session, which the models expect, not TIMESTAMP_NTZ."""
+    import pyarrow as pa
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import TimestampNTZType
+
+    frame = spark.createDataFrame(pa.Table.from_batches([batch]))
+    return frame.select(*[F.col(f.name).cast("timestamp").alias(f.name)
+                          if isinstance(f.dataType, TimestampNTZType) else F.col(f.name)
+                          for f in frame.schema.fields])
+
+
+def _warehouse(path: Path, read_only: bool = False):
+    """A connection to the DuckDB warehouse that draws no progress bar: DuckDB draws one on stdout
+    for a query past two seconds, and this process's stdout is dbt's event stream, which the
+    pipeline parses."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("set enable_progress_bar = false")
+    return con
 
 
 def _fingerprint(con, schema: str, table: str) -> tuple[int, str]:
@@ -173,7 +205,7 @@ def _fingerprint(con, schema: str, table: str) -> tuple[int, str]:
 
     columns = con.execute(f'describe "{schema}"."{table}"').fetchall()
     rows, row_hashes = con.execute(
-        f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from "{schema}"."{table}" as t').fetchone()
+        f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from "{schema}"."{table}" as t').fetchall()[0]
     shape = hashlib.sha256(repr([(c[0], c[1]) for c in columns]).encode()).hexdigest()[:16]
     return rows, f"{int(shape, 16)}-{rows}-{row_hashes}"
 
@@ -185,13 +217,6 @@ def _shipped_fingerprint(spark, schema: str, table: str) -> str | None:
     return found["value"] if found else None
 
 
-def table_files(schema: str, table: str) -> str:
-    """The parquet files of a Spark table of this installation, as a glob DuckDB reads."""
-    spark = session()
-    location = spark.sql(f"describe table extended {schema}.{table}").where("col_name = 'Location'").first()[1]
-    return location.removeprefix("file:") + "/*.parquet"
-
-
 # What the product reads from the warehouse once dbt has built it (the publish, the digests,
 # `ccq status`): these schemas' tables come back from Spark after each build.
 SERVED_SCHEMAS = ("marts", "reference", "restricted")
@@ -199,10 +224,9 @@ SERVED_SCHEMAS = ("marts", "reference", "restricted")
 
 def import_built_tables(warehouse: Path, run_results: dict) -> list[str]:
     """Copy into the DuckDB warehouse the tables of SERVED_SCHEMAS that a dbt invocation on Spark
-    built (its run_results.json: models and seeds), read from their parquet files: the publish,
-    the digests and `ccq status` read them there, on either engine. Spark keeps decimal
-    arithmetic where DuckDB divides into doubles: decimal columns come back as doubles, the
-    type the app reads on DuckDB."""
+    built (its run_results.json: models and seeds): the publish, the digests and `ccq status` read
+    them there, on either engine. Spark keeps decimal arithmetic where DuckDB divides into
+    doubles: decimal columns come back as doubles, the type the app reads on DuckDB."""
     import duckdb
 
     from ccq.ingest import ensure_warehouse
@@ -211,7 +235,7 @@ def import_built_tables(warehouse: Path, run_results: dict) -> list[str]:
              if r.get("status") == "success" and r["unique_id"].split(".")[0] in ("model", "seed")}
     imported = []
     spark = session()
-    with duckdb.connect(str(warehouse)) as con:
+    with _warehouse(warehouse) as con:
         ensure_warehouse(con)
         for schema in SERVED_SCHEMAS:
             if not spark.catalog.databaseExists(schema):
@@ -219,15 +243,58 @@ def import_built_tables(warehouse: Path, run_results: dict) -> list[str]:
             for table in spark.catalog.listTables(schema):
                 if table.name not in built or table.tableType == "VIEW":
                     continue
-                files = table_files(schema, table.name)
-                columns = con.execute("describe select * from read_parquet(?)", [files]).fetchall()
-                select = ", ".join(f'cast("{c[0]}" as double) as "{c[0]}"' if c[1].startswith("DECIMAL") else f'"{c[0]}"'
-                                   for c in columns)
+                frame = spark.table(f"{schema}.{table.name}")
                 con.execute(f'create schema if not exists "{schema}"')
-                con.execute(f'create or replace table "{schema}"."{table.name}" as select {select} from read_parquet(?)',
-                            [files])
+                # Through the driver, a few files at a time: the executors' storage (HDFS, S3)
+                # need not be a path DuckDB can read, and the driver holds one part at a time.
+                parts = [frame.limit(0)] + [spark.read.parquet(*paths) for paths in _file_parts(spark, frame)]
+                for i, part in enumerate(parts):
+                    con.register("ccq_served_part", _served(part.toArrow()))
+                    if i == 0:
+                        con.execute(f'create or replace table "{schema}"."{table.name}" as from ccq_served_part')
+                    else:
+                        con.execute(f'insert into "{schema}"."{table.name}" from ccq_served_part')
+                    con.unregister("ccq_served_part")
                 imported.append(f"{schema}.{table.name}")
     return imported
+
+
+# Parquet bytes the driver reads back at once: a part's rows take ten to twenty times as much in
+# Arrow (a 17 MB kpi_values, 985,245 rows, in one part failed on the default 1 GB driver).
+IMPORT_PART_BYTES = 4 * 1024 * 1024
+
+
+def _file_parts(spark, frame) -> list[list[str]]:
+    """A table's parquet files in parts of at most IMPORT_PART_BYTES (a larger file on its own),
+    sized by the table's own file system, whichever it is."""
+    jvm = spark.sparkContext._jvm
+    hadoop = spark.sparkContext._jsc.hadoopConfiguration()
+    parts: list[list[str]] = []
+    size = IMPORT_PART_BYTES
+    for path in frame.inputFiles():
+        file = jvm.org.apache.hadoop.fs.Path(path)
+        length = file.getFileSystem(hadoop).getFileStatus(file).getLen()
+        if size + length > IMPORT_PART_BYTES:
+            parts.append([])
+            size = 0
+        parts[-1].append(path)
+        size += length
+    return parts
+
+
+def _served(table):
+    """A Spark Arrow table as the DuckDB warehouse holds it: Spark's UTC timestamps as the plain
+    TIMESTAMP (UTC wall clock) of the warehouse's own, decimals as doubles."""
+    import pyarrow as pa
+
+    def served_type(t):
+        if pa.types.is_timestamp(t):
+            return pa.timestamp("us")
+        if pa.types.is_decimal(t):
+            return pa.float64()
+        return t
+
+    return table.cast(pa.schema([pa.field(f.name, served_type(f.type)) for f in table.schema]))
 
 
 def dbt_main(argv: list[str] | None = None) -> int:
