@@ -36,12 +36,15 @@ ENGINES = ("duckdb", "spark")
 FLOAT_TOLERANCE = 1e-9
 KEY = ("kpi", "grain", "period_start", "scope_type", "scope_id")
 STEP = re.compile(r"^\s+(\w+) done \(([\d.]+)s\)$")
+BENCHMARK_KEY = "engine-benchmark-key-0123456789abcdef"
 MAIN_JOB = re.compile(r"^main job finished in ([\d.]+)s")
 
 
 def run_demo(engine: str, home: Path, now: str, days: int | None) -> dict:
     shutil.rmtree(home, ignore_errors=True)
-    env = {**os.environ, "CCQ_NOW": now, "CCQ_SPARK_MASTER": "local[2]"}
+    # One personal-data key for both runs: a pseudonymous scope (an agent known by name only) is
+    # then the same on both engines.
+    env = {**os.environ, "CCQ_NOW": now, "CCQ_SPARK_MASTER": "local[2]", "CCQ_PII_KEY": BENCHMARK_KEY}
     for name in ("CCQ_HOME", "CCQ_DUCKDB_PATH", "DAGSTER_HOME", "CCQ_ENGINE"):
         env.pop(name, None)
     args = [sys.executable, "-m", "orchestration.cli", "--home", str(home), "--engine", engine, "demo", "--no-app"]
@@ -74,7 +77,7 @@ def run_demo(engine: str, home: Path, now: str, days: int | None) -> dict:
     return {
         "wall_seconds": round(time.perf_counter() - t0, 1),
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
-        "main_job_seconds": next(float(m.group(1)) for m in map(MAIN_JOB.match, output.splitlines()) if m),
+        "main_job_seconds": next((float(m.group(1)) for m in map(MAIN_JOB.match, output.splitlines()) if m), None),
         "steps": {m.group(1): float(m.group(2)) for m in map(STEP.match, output.splitlines()) if m},
         "peak_rss_mb": round(peak / 1024),
         "load_before": before, "load_after": load_average(),

@@ -32,6 +32,9 @@ from ccq.settings import DBT_PROJECT_DIR, ccq_home
 from ccq.staffing.erlang import required_agents_of_columns
 
 DEFAULT_MASTER = "local[*]"
+# 985,245 kpi_values rows (17 MB of parquet) read back at once failed on the default 1 GB driver;
+# 250,000 rows of the widest served table take about 50 MB in Arrow.
+MAX_RECORDS_PER_FILE = 250_000
 
 
 def spark_home() -> Path:
@@ -44,7 +47,7 @@ def session_config() -> dict[str, str]:
     warehouse = os.environ.get("CCQ_SPARK_WAREHOUSE") or str(root / "warehouse")
     metastore = os.environ.get("CCQ_SPARK_METASTORE_URL") or (
         f"jdbc:derby:;databaseName={root / 'metastore_db'};create=true")
-    return {
+    config = {
         "spark.master": os.environ.get("CCQ_SPARK_MASTER") or DEFAULT_MASTER,
         "spark.app.name": "ccq",
         "spark.sql.warehouse.dir": warehouse,
@@ -60,10 +63,15 @@ def session_config() -> dict[str, str]:
         "spark.ui.enabled": "false",
         # Its progress bars share the terminal with dbt's event stream, which Dagster parses.
         "spark.ui.showConsoleProgress": "false",
-        # Spark's default, pinned: DuckDB reads INT96 as a plain TIMESTAMP (UTC wall clock), the
-        # type of the warehouse's own timestamps, so the marts publish unchanged.
-        "spark.sql.parquet.outputTimestampType": "INT96",
+        # A served table's files are read back into DuckDB a part at a time through the driver
+        # (import_built_tables): a cap on a file's rows keeps one part within a default driver.
+        "spark.sql.files.maxRecordsPerFile": str(MAX_RECORDS_PER_FILE),
     }
+    # The JVM this process starts (dbt, the shipping and the read-back run in the driver; in
+    # local mode the tasks too): Spark's default is 1 GB.
+    if os.environ.get("CCQ_SPARK_DRIVER_MEMORY"):
+        config["spark.driver.memory"] = os.environ["CCQ_SPARK_DRIVER_MEMORY"]
+    return config
 
 
 def session():
@@ -120,8 +128,10 @@ SOURCE_SCHEMAS = ("raw", "audit")
 AUDIT_SOURCES = ("check_results", "ingested_queues", "ingested_sites", "load_files")
 
 
-# The table property that records what a shipped table holds (ship_sources).
+# The table property that records what a shipped table holds (ship_sources), and the version
+# of how it was shipped: a change to _spark_frame ships every table again.
 FINGERPRINT_PROPERTY = "ccq.shipped_fingerprint"
+SHIP_FORMAT = 2
 
 
 def ship_sources(warehouse: Path) -> dict[str, tuple[int, bool]]:
@@ -133,8 +143,6 @@ def ship_sources(warehouse: Path) -> dict[str, tuple[int, bool]]:
     (count and an order-free sum of row hashes) is kept as a property of the Spark table, so the
     certification's build after the models' ships only the checks' outcomes, and a refresh that
     loaded one source ships that source."""
-    import duckdb
-
     spark = session()
     shipped: dict[str, tuple[int, bool]] = {}
     with _warehouse(warehouse, read_only=True) as con:
@@ -204,9 +212,12 @@ def _fingerprint(con, schema: str, table: str) -> tuple[int, str]:
     import hashlib
 
     columns = con.execute(f'describe "{schema}"."{table}"').fetchall()
+    # The alias names the whole row: hash(row) covers every column (a column of the alias's name
+    # would shadow it, hence a name no extract has).
     rows, row_hashes = con.execute(
-        f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from "{schema}"."{table}" as t').fetchall()[0]
-    shape = hashlib.sha256(repr([(c[0], c[1]) for c in columns]).encode()).hexdigest()[:16]
+        f'select count(*), coalesce(sum(hash(ccq_shipped_row)::hugeint), 0) '
+        f'from "{schema}"."{table}" as ccq_shipped_row').fetchall()[0]
+    shape = hashlib.sha256(repr((SHIP_FORMAT, [(c[0], c[1]) for c in columns])).encode()).hexdigest()[:16]
     return rows, f"{int(shape, 16)}-{rows}-{row_hashes}"
 
 
@@ -227,8 +238,6 @@ def import_built_tables(warehouse: Path, run_results: dict) -> list[str]:
     built (its run_results.json: models and seeds): the publish, the digests and `ccq status` read
     them there, on either engine. Spark keeps decimal arithmetic where DuckDB divides into
     doubles: decimal columns come back as doubles, the type the app reads on DuckDB."""
-    import duckdb
-
     from ccq.ingest import ensure_warehouse
 
     built = {r["unique_id"].split(".")[-1] for r in run_results.get("results", [])
@@ -247,14 +256,17 @@ def import_built_tables(warehouse: Path, run_results: dict) -> list[str]:
                 con.execute(f'create schema if not exists "{schema}"')
                 # Through the driver, a few files at a time: the executors' storage (HDFS, S3)
                 # need not be a path DuckDB can read, and the driver holds one part at a time.
+                # One transaction: the served table is whole or as it was.
                 parts = [frame.limit(0)] + [spark.read.parquet(*paths) for paths in _file_parts(spark, frame)]
+                con.begin()
                 for i, part in enumerate(parts):
-                    con.register("ccq_served_part", _served(part.toArrow()))
+                    con.register("ccq_served_part", _served(_doubles(part).toArrow()))
                     if i == 0:
                         con.execute(f'create or replace table "{schema}"."{table.name}" as from ccq_served_part')
                     else:
-                        con.execute(f'insert into "{schema}"."{table.name}" from ccq_served_part')
+                        con.execute(f'insert into "{schema}"."{table.name}" by name from ccq_served_part')
                     con.unregister("ccq_served_part")
+                con.commit()
                 imported.append(f"{schema}.{table.name}")
     return imported
 
@@ -265,16 +277,17 @@ IMPORT_PART_BYTES = 4 * 1024 * 1024
 
 
 def _file_parts(spark, frame) -> list[list[str]]:
-    """A table's parquet files in parts of at most IMPORT_PART_BYTES (a larger file on its own),
-    sized by the table's own file system, whichever it is."""
+    """A table's parquet files in parts of at most IMPORT_PART_BYTES (a larger file, of at most
+    MAX_RECORDS_PER_FILE rows, on its own), sized by the table's own file system, whichever it is.
+    The served tables are not partitioned: a file holds every column."""
     jvm = spark.sparkContext._jvm
     hadoop = spark.sparkContext._jsc.hadoopConfiguration()
     parts: list[list[str]] = []
-    size = IMPORT_PART_BYTES
+    size = 0
     for path in frame.inputFiles():
         file = jvm.org.apache.hadoop.fs.Path(path)
         length = file.getFileSystem(hadoop).getFileStatus(file).getLen()
-        if size + length > IMPORT_PART_BYTES:
+        if not parts or size + length > IMPORT_PART_BYTES:
             parts.append([])
             size = 0
         parts[-1].append(path)
@@ -282,19 +295,24 @@ def _file_parts(spark, frame) -> list[list[str]]:
     return parts
 
 
+def _doubles(frame):
+    """Decimal columns as doubles, converted by Spark, which rounds to the nearest double (Arrow's
+    cast is off by one unit in the last place for a third of two-digit decimals: 0.7 gave
+    0.7000000000000001)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DecimalType
+
+    return frame.select(*[F.col(f.name).cast("double").alias(f.name) if isinstance(f.dataType, DecimalType)
+                          else F.col(f.name) for f in frame.schema.fields])
+
+
 def _served(table):
     """A Spark Arrow table as the DuckDB warehouse holds it: Spark's UTC timestamps as the plain
-    TIMESTAMP (UTC wall clock) of the warehouse's own, decimals as doubles."""
+    TIMESTAMP (UTC wall clock) of the warehouse's own."""
     import pyarrow as pa
 
-    def served_type(t):
-        if pa.types.is_timestamp(t):
-            return pa.timestamp("us")
-        if pa.types.is_decimal(t):
-            return pa.float64()
-        return t
-
-    return table.cast(pa.schema([pa.field(f.name, served_type(f.type)) for f in table.schema]))
+    return table.cast(pa.schema([pa.field(f.name, pa.timestamp("us") if pa.types.is_timestamp(f.type) else f.type)
+                                 for f in table.schema]))
 
 
 def dbt_main(argv: list[str] | None = None) -> int:

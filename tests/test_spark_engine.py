@@ -165,6 +165,7 @@ TEXTS = {
     6: "İSTANBUL",
     7: "straße",
     8: "\u00a0",
+    9: "A7\u00a0\n",
 }
 TIMES = {
     1: ("2026-03-29 00:59:59.750", "Europe/London"),
@@ -264,7 +265,8 @@ def test_the_engine_specific_functions_agree_on_hard_values(spark_env, tmp_path)
 
     texts = {r["n"]: r for r in duck if r["kind"] == "text"}
     assert {n: r["trimmed"] for n, r in texts.items()} == {
-        1: "A7", 2: "Q_A", 3: "\tA8", 4: "ΝΙΚΟΣ ΠΑΠΑΣ", 5: "Νίκος\u00a0\u00a0Παπάς", 6: "İSTANBUL", 7: "straße", 8: ""}
+        1: "A7", 2: "Q_A", 3: "\tA8", 4: "ΝΙΚΟΣ ΠΑΠΑΣ", 5: "Νίκος\u00a0\u00a0Παπάς", 6: "İSTANBUL", 7: "straße", 8: "",
+        9: "A7\u00a0\n"}
     assert (texts[4]["lowered"], texts[6]["lowered"], texts[7]["uppered"]) == ("νικοσ παπασ", "istanbul", "STRAẞE")
     assert {n: r["member"] for n, r in texts.items() if n in (1, 3, 5)} == {1: "a7", 3: "a8", 5: "νίκος παπάς"}
     assert [n for n, r in texts.items() if r["is_id"]] == [1]
@@ -275,3 +277,30 @@ def test_the_engine_specific_functions_agree_on_hard_values(spark_env, tmp_path)
     times = {r["n"]: _parsed(r) for r in duck if r["kind"] == "time"}
     for n in TIMES:
         assert {k: times[n][k] for k in ("epoch", *TIME_COLUMNS)} == _expected_time_row(n), n
+
+
+def test_the_shipping_fingerprint_changes_with_any_value_and_not_with_row_order():
+    # What decides whether a loader's table is shipped to Spark again (DuckDB only, no Spark).
+    from ccq.spark import _fingerprint
+
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    con.execute("create table raw.x (event_id varchar, n integer, _loaded_at timestamp)")
+    con.execute("insert into raw.x values ('e1', 1, '2026-11-04 02:00:00'), ('e2', 2, '2026-11-04 02:00:00')")
+    rows, shipped = _fingerprint(con, "raw", "x")
+    assert rows == 2
+    con.execute("create table raw.reordered as select * from raw.x order by event_id desc")
+    assert _fingerprint(con, "raw", "reordered") == (2, shipped)
+    changes = [
+        # the same file delivered again: the same values, a later load
+        "update raw.x set _loaded_at = '2026-11-05 02:00:00' where event_id = 'e1'",
+        # two values swapped between rows: the same multiset of each column
+        "update raw.x set n = 3 - n",
+        # a column added by a newer contract, empty
+        "alter table raw.x add column detail varchar",
+    ]
+    seen = {shipped}
+    for change in changes:
+        con.execute(change)
+        assert _fingerprint(con, "raw", "x")[1] not in seen, change
+        seen.add(_fingerprint(con, "raw", "x")[1])

@@ -13,9 +13,10 @@
     trim({{ column }})
 {%- endmacro %}
 
-{#- Spark's trim() strips only U+0020; Java's \p{Zs} is DuckDB's set. -#}
+{#- Spark's trim() strips only U+0020; Java's \p{Zs} is DuckDB's set. \z, not $: Java's $ also
+    matches before a final line break, which would strip the spaces before it. -#}
 {% macro spark__trim_text(column) -%}
-    regexp_replace({{ column }}, '^\\p{Zs}+|\\p{Zs}+$', '')
+    regexp_replace({{ column }}, '^\\p{Zs}+|\\p{Zs}+\\z', '')
 {%- endmacro %}
 
 {#- Lower case, one character for one character (Unicode's simple case mapping). -#}

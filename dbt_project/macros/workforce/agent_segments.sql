@@ -83,8 +83,8 @@ flagged as (
         -- should have been handling contacts (late, left early, did not come).
         case
             when scheduled is null or actual in ('HOLD', 'TALK', 'ACW', 'IDLE') then null
-            when actual in ('BREAK', 'LUNCH', 'TRAINING', 'MEETING', 'SYSTEM', 'PERSONAL', 'OTHER') then lower(actual)
-            when scheduled in ('BREAK', 'LUNCH', 'TRAINING', 'MEETING') then lower(scheduled)
+            when actual in ('BREAK', 'LUNCH', 'TRAINING', 'MEETING', 'SYSTEM', 'PERSONAL', 'OTHER') then {{ ccq.lower_text('actual') }}
+            when scheduled in ('BREAK', 'LUNCH', 'TRAINING', 'MEETING') then {{ ccq.lower_text('scheduled') }}
             else 'absence'
         end as shrinkage_reason
     from classified

@@ -48,7 +48,7 @@ select
     -- What the required agents mean in scheduled heads at the site's actual shrinkage of the
     -- interval (kpis.md: scheduled = ceil(N / (1 - shrinkage))).
     case when coalesce(site_shrinkage, 0) < 1
-         then ceil(required_agents / (1 - coalesce(site_shrinkage, 0))) end as required_scheduled_agents,
+         then cast(ceil(required_agents / (1 - coalesce(site_shrinkage, 0))) as {{ ccq.type_double() }}) end as required_scheduled_agents,
     agent_share,
     scheduled_agents,
     available_agents,
