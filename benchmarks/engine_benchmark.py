@@ -18,16 +18,14 @@ import math
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 # benchmarks/ is not a package: the script's own folder is on sys.path, so its parts are plain modules.
-from scale_benchmark import tree_rss_kb
+from scale_benchmark import TreeSampler
 from scale_config import ROOT, load_average
 
 sys.path.insert(0, str(ROOT))
@@ -50,27 +48,13 @@ def run_demo(engine: str, home: Path, now: str, days: int | None) -> dict:
     args = [sys.executable, "-m", "orchestration.cli", "--home", str(home), "--engine", engine, "demo", "--no-app"]
     if days:
         args += ["--days", str(days)]
-    samples: list[float] = []
-    peak = 0
     t0 = time.perf_counter()
     before = load_average()
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    stop = threading.Event()
-
-    def sample():
-        nonlocal peak
-        while not stop.is_set():
-            peak = max(peak, tree_rss_kb(proc.pid))
-            samples.append(os.getloadavg()[0])
-            stop.wait(0.5)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    output = proc.stdout.read()
-    # No CPU figure: Spark's JVM is not a process anyone waits for, so rusage would leave it out.
-    _, status, _ = os.wait4(proc.pid, 0)
-    stop.set()
-    sampler.join()
+    with TreeSampler(proc.pid, every=0.5) as sampled:
+        output = proc.stdout.read()
+        # No CPU figure: Spark's JVM is not a process anyone waits for, so rusage would leave it out.
+        _, status, _ = os.wait4(proc.pid, 0)
     (home.parent / f"{engine}.log").write_text(output, encoding="utf-8")
     rc = os.waitstatus_to_exitcode(status)
     if rc != 0:
@@ -79,9 +63,7 @@ def run_demo(engine: str, home: Path, now: str, days: int | None) -> dict:
         "wall_seconds": round(time.perf_counter() - t0, 1),
         "main_job_seconds": next((float(m.group(1)) for m in map(MAIN_JOB.match, output.splitlines()) if m), None),
         "steps": {m.group(1): float(m.group(2)) for m in map(STEP.match, output.splitlines()) if m},
-        "peak_rss_mb": round(peak / 1024),
-        "load_before": before, "load_after": load_average(),
-        "load1_mean": round(statistics.fmean(samples), 2) if samples else None,
+        **sampled.figures(before),
     }
 
 

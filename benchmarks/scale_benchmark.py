@@ -97,32 +97,46 @@ def run_child(args: list[str], log: Path) -> dict:
     """Run a stage in a niced child process; wall time, peak RSS of its tree, load averages."""
     t0 = time.perf_counter()
     before = load_average()
-    peak = 0
-    samples: list[float] = []
     with log.open("a", encoding="utf-8") as out:
         proc = subprocess.Popen([sys.executable, __file__, *args], stdout=out, stderr=subprocess.STDOUT,
                                 preexec_fn=lambda: os.nice(NICE), cwd=ROOT)
-        stop = threading.Event()
-
-        def sample():
-            nonlocal peak
-            while not stop.is_set():
-                peak = max(peak, tree_rss_kb(proc.pid))
-                samples.append(os.getloadavg()[0])
-                stop.wait(0.2)
-
-        t = threading.Thread(target=sample, daemon=True)
-        t.start()
-        # wait4: the CPU time of the child and of every descendant it waited for (dbt), which,
-        # unlike wall time, does not depend on what else the shared machine is doing.
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = rc = os.waitstatus_to_exitcode(status)
-        stop.set()
-        t.join()
+        with TreeSampler(proc.pid) as sampled:
+            # wait4: the CPU time of the child and of every descendant it waited for (dbt), which,
+            # unlike wall time, does not depend on what else the shared machine is doing.
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = rc = os.waitstatus_to_exitcode(status)
     return {"returncode": rc, "wall_seconds": round(time.perf_counter() - t0, 2),
-            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2), "peak_rss_mb": round(peak / 1024),
-            "load_before": before, "load_after": load_average(),
-            "load1_mean": round(statistics.fmean(samples), 2) if samples else None}
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2), **sampled.figures(before)}
+
+
+class TreeSampler:
+    """While a process runs: the peak resident memory of its whole tree and the 1-minute load
+    average, sampled every `every` seconds from /proc."""
+
+    def __init__(self, pid: int, every: float = 0.2):
+        self.pid, self.every = pid, every
+        self.peak_kb = 0
+        self.loads: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak_kb = max(self.peak_kb, tree_rss_kb(self.pid))
+            self.loads.append(os.getloadavg()[0])
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> "TreeSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def figures(self, load_before: list[float]) -> dict:
+        return {"peak_rss_mb": round(self.peak_kb / 1024), "load_before": load_before, "load_after": load_average(),
+                "load1_mean": round(statistics.fmean(self.loads), 2) if self.loads else None}
 
 
 # ---------------------------------------------------------------- stages (run in the child)
