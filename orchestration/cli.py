@@ -148,7 +148,7 @@ def _run(name: str, ctx: click.Context, **options) -> int:
 def cli(ctx: click.Context, home: str | None, engine: str | None):
     if engine == "spark" and not spark_dbt_executable().is_file():
         raise click.UsageError(f"--engine spark: the Spark engine's environment is missing ({spark_dbt_executable()}); "
-                               "./dev test makes .venv-spark, or set CCQ_SPARK_PYTHON")
+                               "`./dev ccq --engine spark ...` makes .venv-spark, or set CCQ_SPARK_PYTHON")
     ctx.obj = {"home": home, "engine": engine}
 
 

@@ -194,5 +194,5 @@ def test_engine_option(capsys, env, monkeypatch):
     monkeypatch.setenv("CCQ_SPARK_PYTHON", "/nowhere/bin/python")
     assert one_line(*run(capsys, "--engine", "spark", "status")) == (
         "ccq: --engine spark: the Spark engine's environment is missing (/nowhere/bin/ccq-spark-dbt); "
-        "./dev test makes .venv-spark, or set CCQ_SPARK_PYTHON")
+        "`./dev ccq --engine spark ...` makes .venv-spark, or set CCQ_SPARK_PYTHON")
     assert one_line(*run(capsys, "--engine", "sparky", "status")) == "ccq: --engine 'sparky' is not one of 'duckdb', 'spark'"
