@@ -19,7 +19,6 @@ Importing this module imports neither pyspark nor dbt: both load on first use.
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import warnings
@@ -233,15 +232,13 @@ def _shipped_fingerprint(spark, schema: str, table: str) -> str | None:
 SERVED_SCHEMAS = ("marts", "reference", "restricted")
 
 
-def import_built_tables(warehouse: Path, run_results: dict) -> list[str]:
+def import_built_tables(warehouse: Path, built: set[str]) -> list[str]:
     """Copy into the DuckDB warehouse the tables of SERVED_SCHEMAS that a dbt invocation on Spark
-    built (its run_results.json: models and seeds): the publish, the digests and `ccq status` read
+    built (`built`: the models and seeds it built): the publish, the digests and `ccq status` read
     them there, on either engine. Spark keeps decimal arithmetic where DuckDB divides into
     doubles: decimal columns come back as doubles, the type the app reads on DuckDB."""
     from ccq.ingest import ensure_warehouse
 
-    built = {r["unique_id"].split(".")[-1] for r in run_results.get("results", [])
-             if r.get("status") == "success" and r["unique_id"].split(".")[0] in ("model", "seed")}
     imported = []
     spark = session()
     with _warehouse(warehouse) as con:
@@ -345,12 +342,9 @@ def dbt_main(argv: list[str] | None = None) -> int:
 
     result = dbtRunner().invoke(args)
     if building and result.result is not None:
-        # Where this dbt wrote run_results.json: the option, else DBT_TARGET_PATH (dagster-dbt's
-        # way), else the project's; a relative path is the project folder's, as dbt has it.
-        target = Path(_option(args, "--target-path") or os.environ.get("DBT_TARGET_PATH") or "target")
-        target = target if target.is_absolute() else Path(_option(args, "--project-dir") or DBT_PROJECT_DIR) / target
-        run_results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
-        imported = import_built_tables(warehouse, run_results)
+        built = {r.node.name for r in result.result.results
+                 if r.status == "success" and r.node.resource_type in ("model", "seed")}
+        imported = import_built_tables(warehouse, built)
         print(f"ccq: {len(imported)} served tables copied into the DuckDB warehouse", file=sys.stderr, flush=True)
     return 0 if result.success else (2 if result.exception is not None else 1)
 

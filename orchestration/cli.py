@@ -142,8 +142,8 @@ def _run(name: str, ctx: click.Context, **options) -> int:
 
 @click.group(help=__doc__.split("\n\n")[0], context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", help="working data folder (default: $CCQ_HOME, else .ccq in the project)")
-@click.option("--engine", type=click.Choice(ENGINES), help="what dbt builds the warehouse on (default: $CCQ_ENGINE, else "
-                                                         "duckdb); spark: docs/scale-out.md")
+@click.option("--engine", type=click.Choice(ENGINES), envvar="CCQ_ENGINE",
+              help="what dbt builds the warehouse on (default: $CCQ_ENGINE, else duckdb); spark: docs/scale-out.md")
 @click.pass_context
 def cli(ctx: click.Context, home: str | None, engine: str | None):
     if engine == "spark" and not spark_dbt_executable().is_file():

@@ -54,8 +54,8 @@ class DbtResource(DbtCliResource):
         return super().cli(args, **kwargs)
 
 
-def dbt_resource() -> DbtCliResource:
-    return DbtResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+def dbt_resource(target: str | None = None) -> DbtCliResource:
+    return DbtResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE, target=target)
 
 
 def prepare_manifest() -> None:
@@ -65,8 +65,7 @@ def prepare_manifest() -> None:
     fingerprint = files_fingerprint()
     if manifest_stale(dbt_project.manifest_path, fingerprint):
         # The asset graph is the same on both engines: parsed with the embedded one.
-        DbtResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE, target="duckdb").cli(
-            ["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+        dbt_resource(target="duckdb").cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
         remember_manifest(fingerprint)
 
 

@@ -196,3 +196,6 @@ def test_engine_option(capsys, env, monkeypatch):
         "ccq: --engine spark: the Spark engine's environment is missing (/nowhere/bin/ccq-spark-dbt); "
         "`./dev ccq --engine spark ...` makes .venv-spark, or set CCQ_SPARK_PYTHON")
     assert one_line(*run(capsys, "--engine", "sparky", "status")) == "ccq: --engine 'sparky' is not one of 'duckdb', 'spark'"
+    # The environment's engine is checked as the option is.
+    monkeypatch.setenv("CCQ_ENGINE", "spark")
+    assert one_line(*run(capsys, "status")).startswith("ccq: --engine spark: the Spark engine's environment is missing")
